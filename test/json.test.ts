@@ -15,3 +15,8 @@ test('the Fink rounding bug does not happen', () => {
   const back = parse('[170587115523932323, 12, -9223372036854775808]') as unknown[];
   assert.deepEqual(back, [170587115523932323n, 12, -9223372036854775808n]);
 });
+
+test('bytes (Buffers included) are summarised by size, not dumped', () => {
+  const text = stringify({ cutout: Buffer.from('SIMPLE  ='), raw: new Uint8Array(3) });
+  assert.equal(text, '{"cutout":{"$bytes":9},"raw":{"$bytes":3}}');
+});

@@ -29,28 +29,44 @@ export interface ParsedSchema {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
- * Removes field defaults that do not match the first union branch. The Avro spec requires a
- * union default to match its first branch; IPAC's ZTF headers (`["float","null"]` with
- * default null) and Spark-written files break that rule. Defaults only matter when resolving
- * a reader schema against a writer schema, never when decoding with the writer schema, so
- * dropping them changes nothing about the bytes.
+ * Repairs the quirks of real alert schemas so avsc accepts them; none changes the bytes.
+ * - Field defaults that do not match the field's type (for a union: its first branch) are
+ *   dropped. IPAC's ZTF headers put `"default": null` on `["float","null"]`, Spark-written
+ *   files do the same, ELaSTICC's lvkAlertContent on a plain `"string"`. Defaults only matter
+ *   when resolving a reader schema against a different writer schema, never when decoding
+ *   with the writer schema itself.
+ * - Repeated field names are renamed (see renameDuplicateFields).
  */
-function dropInvalidUnionDefaults(node: Json): Json {
-  if (Array.isArray(node)) return node.map(dropInvalidUnionDefaults);
+function repairSchema(node: Json): Json {
+  if (Array.isArray(node)) return node.map(repairSchema);
   if (node === null || typeof node !== 'object') return node;
   const out: { [key: string]: Json } = {};
-  for (const [key, value] of Object.entries(node)) out[key] = dropInvalidUnionDefaults(value);
+  for (const [key, value] of Object.entries(node)) out[key] = repairSchema(value);
   if (Array.isArray(out.fields)) {
-    out.fields = out.fields.map((field) => {
-      if (field === null || typeof field !== 'object' || Array.isArray(field)) return field;
-      const type = field.type;
-      if (!('default' in field) || !Array.isArray(type)) return field;
-      if (defaultMatchesBranch(field.default ?? null, type[0] ?? null)) return field;
+    out.fields = renameDuplicateFields(out.fields).map((field) => {
+      if (field === null || typeof field !== 'object' || Array.isArray(field) || !('default' in field)) return field;
+      const type = field.type ?? null;
+      if (defaultMatchesBranch(field.default ?? null, Array.isArray(type) ? (type[0] ?? null) : type)) return field;
       const { default: _dropped, ...rest } = field;
       return rest;
     });
   }
   return out;
+}
+
+/**
+ * Renames repeated field names (`x`, `x` → `x`, `x__duplicate2`). WINTER's alert schema
+ * declares `sgmag1` twice; Avro data is positional, so the bytes decode and re-encode the same,
+ * and a record can only hold one value per key.
+ */
+function renameDuplicateFields(fields: Json[]): Json[] {
+  const seen = new Map<string, number>();
+  return fields.map((field) => {
+    if (field === null || typeof field !== 'object' || Array.isArray(field) || typeof field.name !== 'string') return field;
+    const count = (seen.get(field.name) ?? 0) + 1;
+    seen.set(field.name, count);
+    return count === 1 ? field : { ...field, name: `${field.name}__duplicate${count}` };
+  });
 }
 
 function defaultMatchesBranch(value: Json, branch: Json): boolean {
@@ -62,7 +78,9 @@ function defaultMatchesBranch(value: Json, branch: Json): boolean {
     case 'string': case 'bytes': case 'enum': case 'fixed': return typeof value === 'string';
     case 'array': return Array.isArray(value);
     case 'map': case 'record': return value !== null && typeof value === 'object' && !Array.isArray(value);
-    default: return true; // a named type reference: let avsc judge
+    // A named type reference (record, enum or fixed): null never matches one; other values
+    // are left for avsc to judge.
+    default: return value !== null;
   }
 }
 
@@ -88,7 +106,7 @@ export function parseSchema(schema: string | object, registry?: Record<string, T
   } catch (err) {
     throw new Error(`schema is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  const type = avro.Type.forSchema(dropInvalidUnionDefaults(json) as avro.Schema, {
+  const type = avro.Type.forSchema(repairSchema(json) as avro.Schema, {
     registry: registry ?? {},
     wrapUnions: 'auto',
     typeHook: (s: unknown) => (isLong(s) ? BigIntLong : undefined),
@@ -96,4 +114,24 @@ export function parseSchema(schema: string | object, registry?: Record<string, T
   const parsed: ParsedSchema = { name: type.name ?? type.typeName, text, type };
   if (registry === undefined) cache.set(text, parsed);
   return parsed;
+}
+
+// Messages of one stream repeat one writer schema (container headers, Fink keys): keep the
+// last few by their raw bytes so a message costs a memcmp, not a UTF-8 decode and a lookup
+// keyed by a 30 KB string.
+const recentBytes: { bytes: Buffer; schema: ParsedSchema }[] = [];
+const RECENT_BYTES = 16;
+
+/** Parses a schema given as UTF-8 JSON bytes; the last few distinct byte strings are cached. */
+export function parseSchemaBytes(bytes: Buffer): ParsedSchema {
+  const index = recentBytes.findIndex((entry) => entry.bytes.equals(bytes));
+  if (index >= 0) {
+    const entry = recentBytes[index] as (typeof recentBytes)[number];
+    if (index > 0) recentBytes.unshift(...recentBytes.splice(index, 1));
+    return entry.schema;
+  }
+  const schema = parseSchema(bytes.toString('utf8'));
+  recentBytes.unshift({ bytes: Buffer.from(bytes), schema });
+  if (recentBytes.length > RECENT_BYTES) recentBytes.pop();
+  return schema;
 }

@@ -3,9 +3,12 @@
 
 type Replacer = (this: unknown, key: string, value: unknown) => unknown;
 
-const bigintReplacer: Replacer = (_key, value) => {
+// JSON.stringify calls Buffer#toJSON before the replacer, so bytes are recognised on the
+// holder (`this[key]`), not on the value passed in.
+const bigintReplacer: Replacer = function (this: unknown, key, value) {
   if (typeof value === 'bigint') return JSON.rawJSON(value.toString());
-  if (value instanceof Uint8Array) return { $bytes: value.length };
+  const original = (this as Record<string, unknown>)[key];
+  if (original instanceof Uint8Array) return { $bytes: original.length };
   return value;
 };
 
@@ -18,9 +21,10 @@ export function stringify(value: unknown, indent?: number): string {
 export function stringifyWithBytes(value: unknown, indent?: number): string {
   return JSON.stringify(
     value,
-    (_key, v: unknown) => {
+    function (this: unknown, key: string, v: unknown) {
       if (typeof v === 'bigint') return JSON.rawJSON(v.toString());
-      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+      const original = (this as Record<string, unknown>)[key];
+      if (original instanceof Uint8Array) return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64');
       return v;
     },
     indent,

@@ -1,0 +1,89 @@
+// Block codecs of Avro object container files: null, deflate (raw RFC 1951) and snappy (raw
+// snappy followed by the big-endian CRC32 of the uncompressed data, which is verified).
+// Decompression is bounded before any allocation: by a caller's limit and by the largest
+// expansion the format allows, so a corrupt length cannot claim gigabytes.
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import * as snappy from 'snappyjs';
+
+export type CodecName = 'null' | 'deflate' | 'snappy';
+
+export interface BlockCodec {
+  readonly name: CodecName;
+  /** Returns the block's uncompressed bytes; throws Error with a reason when they are corrupt. */
+  decompress(data: Buffer, maxBytes: number): Buffer;
+  compress(data: Buffer, options?: CompressOptions): Buffer;
+}
+
+export interface CompressOptions {
+  /** zlib level for deflate, 0-9 (default 6, zlib's default and Java Avro's default too). */
+  readonly deflateLevel?: number;
+}
+
+/** Default ceiling on one uncompressed block or gunzipped file (alerts are ~100 KB). */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+// Largest possible expansions: deflate 1032:1 (zlib's documented limit: a 258-byte match per
+// two bits), snappy 64/3 < 22 (its densest element is a 3-byte copy of 64 bytes).
+const DEFLATE_MAX_RATIO = 1032;
+const SNAPPY_MAX_RATIO = 22;
+
+const nullCodec: BlockCodec = {
+  name: 'null',
+  decompress: (data) => data,
+  compress: (data) => data,
+};
+
+const deflateCodec: BlockCodec = {
+  name: 'deflate',
+  decompress(data, maxBytes) {
+    const limit = Math.min(maxBytes, data.length * DEFLATE_MAX_RATIO + 1024);
+    try {
+      return inflateRawSync(data, { maxOutputLength: limit });
+    } catch (err) {
+      throw new Error(`deflate block is corrupt: ${(err as Error).message}`, { cause: err });
+    }
+  },
+  compress: (data, options) => deflateRawSync(data, { level: options?.deflateLevel ?? 6 }),
+};
+
+const snappyCodec: BlockCodec = {
+  name: 'snappy',
+  decompress(data, maxBytes) {
+    if (data.length < 5) throw new Error(`snappy block of ${data.length} bytes is too short for data and CRC32`);
+    const body = data.subarray(0, data.length - 4);
+    const limit = Math.min(maxBytes, body.length * SNAPPY_MAX_RATIO + 16);
+    let out: Buffer;
+    try {
+      out = snappy.uncompress(body, limit);
+    } catch (err) {
+      throw new Error(`snappy block is corrupt: ${(err as Error).message}`, { cause: err });
+    }
+    const expected = data.readUInt32BE(data.length - 4);
+    const actual = crc32(out);
+    if (actual !== expected) {
+      throw new Error(`snappy block CRC32 mismatch: stored ${hex(expected)}, computed ${hex(actual)}`);
+    }
+    return out;
+  },
+  compress(data) {
+    const compressed = snappy.compress(data);
+    const out = Buffer.allocUnsafe(compressed.length + 4);
+    compressed.copy(out, 0);
+    out.writeUInt32BE(crc32(data), compressed.length);
+    return out;
+  },
+};
+
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
+const codecs: Record<CodecName, BlockCodec> = { null: nullCodec, deflate: deflateCodec, snappy: snappyCodec };
+
+export function isCodecName(name: string): name is CodecName {
+  return Object.hasOwn(codecs, name);
+}
+
+/** The codec for an `avro.codec` value; throws for codecs Nightjar does not support (bzip2, xz, zstandard). */
+export function blockCodec(name: string): BlockCodec {
+  if (!isCodecName(name)) throw new Error(`unsupported Avro codec "${name}" (supported: null, deflate, snappy)`);
+  return codecs[name];
+}
