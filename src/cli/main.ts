@@ -10,6 +10,12 @@ const program = new Command('nightjar')
 
 registerCommands(program);
 
+// `nightjar decode big.avro | head` closes our stdout early: that is a normal end, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

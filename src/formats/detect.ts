@@ -13,7 +13,7 @@
 //  - A schemaless body can start with 0x00 too: a first field that is a long/int 0, a false
 //    boolean, or a union in its first branch (often null). Bytes alone cannot tell it from a
 //    Confluent header; rule 4 prefers Confluent because that is what Rubin sends. When the
-//    caller gives a schema and no schema source, decodeMessage (message.ts) tries the
+//    caller gives a schema, decodeMessage (message.ts) tries the
 //    Confluent reading first and falls back to reading the whole value as schemaless.
 //  - A schemaless body can also start with `{` (0x7b, a zig-zag varint for -62) or even with
 //    the container or gzip magic; real alert schemas start with an id (a non-negative long,

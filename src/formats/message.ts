@@ -75,21 +75,28 @@ function decodeBody(frame: Frame, encoding: Encoding, body: Buffer, headerSize: 
 }
 
 async function decodeConfluent(frame: Frame, value: Buffer): Promise<DecodedRecord[]> {
+  const forced = frame.options.schema;
+  try {
+    return [await decodeConfluentFrame(frame, value)];
+  } catch (err) {
+    // A schemaless body may start with 0x00 (see detect.ts): when the caller gave a schema,
+    // the whole value read with it is the other candidate, whatever made the Confluent reading
+    // fail (an unknown id or a body that does not fit).
+    if (forced === undefined || !(err instanceof DecodeError)) throw err;
+    try {
+      return [decodeBody(frame, 'schemaless', value, 0, forced)];
+    } catch {
+      throw err;
+    }
+  }
+}
+
+async function decodeConfluentFrame(frame: Frame, value: Buffer): Promise<DecodedRecord> {
   const { schemas, schema: forced } = frame.options;
   const { schemaId, body } = readConfluentFrame(value);
   if (schemas === undefined) {
     if (forced === undefined) fail(frame, 'confluent', 1, `Confluent wire format (schema id ${schemaId}) needs a schema source: a registry URL or a schema directory`, { schemaId });
-    try {
-      return [decodeBody(frame, 'confluent', body, CONFLUENT_HEADER_SIZE, forced, schemaId)];
-    } catch (err) {
-      // A schemaless body may start with 0x00 (see detect.ts): try the whole value with the
-      // given schema before reporting the Confluent failure.
-      try {
-        return [decodeBody(frame, 'schemaless', value, 0, forced)];
-      } catch {
-        throw err;
-      }
-    }
+    return decodeBody(frame, 'confluent', body, CONFLUENT_HEADER_SIZE, forced, schemaId);
   }
   let schema: ParsedSchema;
   try {
@@ -101,7 +108,7 @@ async function decodeConfluent(frame: Frame, value: Buffer): Promise<DecodedReco
     }
     throw err;
   }
-  return [decodeBody(frame, 'confluent', body, CONFLUENT_HEADER_SIZE, schema, schemaId)];
+  return decodeBody(frame, 'confluent', body, CONFLUENT_HEADER_SIZE, schema, schemaId);
 }
 
 function gunzip(frame: Frame, value: Buffer): Buffer {
