@@ -76,8 +76,11 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     const consuming = consumeAndReport(stream, sentPerVisit, () => producing, stop.signal);
     await produceVisits(flags.topic, settings, { seed, objects, maxVisits, intervalMs }, sentPerVisit, stop.signal);
     producing = false;
-    if (maxVisits > 0) await consuming;
-    else stop.abort();
+    // The consumer returns by itself once the last pending visit arrives; if every visit has
+    // already arrived (possible while the producer was closing), there is nothing to wait for.
+    if (maxVisits > 0 && !stop.signal.aborted && sentPerVisit.size > 0) await consuming;
+    stop.abort();
+    await consuming;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -97,6 +100,7 @@ async function produceVisits(
   const producer = createProducer(settings, { role: 'demo-simulator' });
   const t0 = Date.now();
   let visits = 0;
+  const done = (): boolean => options.maxVisits > 0 && visits >= options.maxVisits;
   let burst: OutgoingMessage[] = [];
   let burstVisit: number | undefined;
   const sendBurst = async (): Promise<void> => {
@@ -104,13 +108,13 @@ async function produceVisits(
     visits++;
     sentPerVisit.set(burstVisit, burst.length);
     await sendAll(producer, burst);
-    say(`visit ${burstVisit}: ${burst.length} alerts sent (t0 + ${((Date.now() - t0) / 1000).toFixed(2)} s)`);
+    say(`visit ${burstVisit}: ${plural(burst.length, 'alert')} sent (t0 + ${((Date.now() - t0) / 1000).toFixed(2)} s)`);
     burst = [];
-    if (!(options.maxVisits > 0 && visits >= options.maxVisits)) await sleep(options.intervalMs, signal);
+    if (!done()) await sleep(options.intervalMs, signal);
   };
   try {
     for (const record of generateAlerts({ seed: options.seed, objects: options.objects, nights: 3650 })) {
-      if (signal.aborted || (options.maxVisits > 0 && visits >= options.maxVisits)) break;
+      if (signal.aborted || done()) break;
       const source = record.diaSource as { visit: bigint; diaObjectId: bigint | null; diaSourceId: bigint };
       const visit = Number(source.visit);
       if (burstVisit !== undefined && visit !== burstVisit) await sendBurst();
@@ -118,7 +122,7 @@ async function produceVisits(
       const { value } = encodeMessage(record, { encoding: 'confluent', schema, schemaId: LSST_SCHEMA_ID });
       burst.push({ topic, key: Buffer.from(String(source.diaObjectId ?? source.diaSourceId)), value });
     }
-    if (!signal.aborted && burst.length > 0) await sendBurst();
+    if (!signal.aborted && !done() && burst.length > 0) await sendBurst();
   } finally {
     await producer.close();
   }
@@ -145,7 +149,7 @@ async function consumeAndReport(
       total++;
       if (entry.count === sentPerVisit.get(visit)) {
         const b = entry.brightest;
-        say(`visit ${visit}: ${entry.count} alerts received and decoded${b ? `; brightest: diaObjectId ${b.objectId} at mag ${b.mag.toFixed(2)}` : ''} (${total} in total)`);
+        say(`visit ${visit}: ${plural(entry.count, 'alert')} received and decoded${b ? `; brightest: diaObjectId ${b.objectId} at mag ${b.mag.toFixed(2)}` : ''} (${total} in total)`);
         received.delete(visit);
         sentPerVisit.delete(visit);
         if (!stillProducing() && sentPerVisit.size === 0) return;
@@ -154,6 +158,10 @@ async function consumeAndReport(
   } catch (err) {
     if (!signal.aborted) throw err;
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
