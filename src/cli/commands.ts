@@ -3,6 +3,11 @@ import { registerKafkaCommand } from './kafka-command.ts';
 import { registerGenerateCommand } from './generate-command.ts';
 import { registerDecodeCommand } from './decode-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerPrintCommand } from './print-command.ts';
+import { registerMonitorCommand } from './monitor-command.ts';
+import { registerFilterStreamCommand } from './filter-stream-command.ts';
+import { registerSimulateCommand } from './simulate-command.ts';
+import { registerRegistryCommand } from './registry-command.ts';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -10,4 +15,9 @@ export function registerCommands(program: Command): void {
   registerGenerateCommand(program);
   registerDecodeCommand(program);
   registerDemoCommand(program);
+  registerPrintCommand(program);
+  registerMonitorCommand(program);
+  registerFilterStreamCommand(program);
+  registerSimulateCommand(program);
+  registerRegistryCommand(program);
 }

@@ -1,0 +1,159 @@
+// The simulator's as-fast-as-possible rate on the local Kafka: N real-size Rubin alerts (the
+// real alerts of ../shared/data replicated with fresh ids and times, ~130 kB with cutouts), and
+// N synthetic Rubin alerts with cutouts. Each is timed in two phases, preparing (decode is done
+// once up front; toAlert + Avro encoding + Confluent framing per alert) and sending (the replay
+// loop: 10,000 alerts per observation, no waiting, acks=all, idempotent producer), with the CPU
+// used by this process and by the Kafka broker during the send, to show which side is the limit.
+// Run: node bench/simulate.ts [N]   (default 20000; needs the local Kafka: ./nightjar kafka start)
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import type { ParsedSchema } from '../src/formats/avro-schema.ts';
+import { builtinSchemas } from '../src/formats/builtin-schemas.ts';
+import { readAlertFile } from '../src/formats/files.ts';
+import { lsstAlertParsedSchema } from '../src/formats/lsst-schema.ts';
+import { combinedSource, schemaDirectory } from '../src/formats/schema-source.ts';
+import { createAdmin, createProducer, defaultSettings } from '../src/kafka/connection.ts';
+import { localKafkaConfig, localKafkaPaths, repoRoot } from '../src/kafka/local-config.ts';
+import { createTopic, deleteTopic } from '../src/kafka/topics.ts';
+import { registryPreload } from '../src/registry/registry-preload.ts';
+import { startRegistryServer } from '../src/registry/registry-server.ts';
+import { openRegistryStore } from '../src/registry/registry-store.ts';
+import { listAlertInputs } from '../src/simulate/alert-sources.ts';
+import type { BatchSenderOptions } from '../src/simulate/batch-sender.ts';
+import { RUBIN_CADENCE } from '../src/simulate/cadence.ts';
+import { createAlertPreparer, type PreparedAlert } from '../src/simulate/prepared-alert.ts';
+import { replay } from '../src/simulate/replay.ts';
+import { generateAlerts } from '../src/simulate/synthetic.ts';
+
+const N = Number(process.argv[2] ?? 20_000);
+const PARTITIONS = 4;
+const data = path.resolve(repoRoot, '../shared/data');
+const REAL_RUBIN = ['fink-broker/datasim', 'boom/alerts/lsst', 'fink-client/datatest/lsst'].map((p) => path.join(data, p));
+const settings = defaultSettings();
+
+type Rec = Record<string, unknown>;
+
+/** CPU seconds (user + system) of a process from /proc, or undefined where unreadable. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total jiffies of all CPUs (from /proc/stat), to tell a saturated machine. */
+function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = values.reduce((a, b) => a + b, 0);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+function brokerPid(): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(localKafkaPaths(localKafkaConfig()).pidFile, 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A copy of a real alert with fresh ids, a later time and a visit of 10,000 alerts. */
+function replicate(template: Rec, i: number): Rec {
+  const sourceId = 170_000_000_000_000_000n + BigInt(i);
+  const objectId = 180_000_000_000_000_000n + BigInt(i % 5000);
+  const visitIndex = Math.floor(i / RUBIN_CADENCE.perObservation);
+  const source = { ...(template.diaSource as Rec), diaSourceId: sourceId };
+  if ('diaObjectId' in source) source.diaObjectId = objectId;
+  if ('visit' in source) source.visit = 1_000_000n + BigInt(visitIndex);
+  const mjd = 61000 + (visitIndex * RUBIN_CADENCE.intervalSeconds) / 86400;
+  if ('midpointMjdTai' in source) source.midpointMjdTai = mjd;
+  if ('midPointTai' in source) source.midPointTai = mjd;
+  const record: Rec = { ...template, diaSource: source };
+  if ('diaSourceId' in record) record.diaSourceId = sourceId;
+  if ('alertId' in record) record.alertId = sourceId;
+  if (record.diaObject !== null && typeof record.diaObject === 'object') record.diaObject = { ...(record.diaObject as Rec), diaObjectId: objectId };
+  return record;
+}
+
+const mb = (bytes: number): number => bytes / 1e6;
+const rate = (n: number, seconds: number): string => `${Math.round(n / seconds).toLocaleString('en-US')} alerts/s`;
+
+async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchSenderOptions): Promise<void> {
+  const topic = `nightjar-bench-simulate-${Date.now().toString(36)}`;
+  const admin = createAdmin(settings);
+  await createTopic(admin, topic, PARTITIONS);
+  const producer = createProducer(settings, { role: 'bench', timeout: 60_000 });
+  const pid = brokerPid();
+  try {
+    const brokerBefore = pid === undefined ? undefined : processCpuSeconds(pid);
+    const machineBefore = machineCpu();
+    const cpuBefore = process.cpuUsage();
+    const result = await replay(
+      { description: label, available: alerts.length, alerts: () => alerts.map((a) => ({ ...a, message: { ...a.message, topic } })), exposures: () => alerts.map((a) => a.exposure) },
+      { producer, grouping: { kind: 'fixed', perObservation: RUBIN_CADENCE.perObservation }, observations: -1, intervalSeconds: 0, fast: true, out: () => {}, ...(sender === undefined ? {} : { sender }) },
+    );
+    const cpu = process.cpuUsage(cpuBefore);
+    const brokerAfter = pid === undefined ? undefined : processCpuSeconds(pid);
+    const machineAfter = machineCpu();
+    const machineBusy = machineBefore !== undefined && machineAfter !== undefined ? (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total) : undefined;
+    const nodeCores = (cpu.user + cpu.system) / 1e6 / result.seconds;
+    const brokerCores = brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / result.seconds : undefined;
+    const batches = sender?.maxPartitionBytes === undefined ? '1 MB batches' : `${mb(sender.maxPartitionBytes).toFixed(0)} MB batches`;
+    console.log(`  send (${batches}): ${rate(result.sent, result.seconds)}, ${(mb(result.bytes) / result.seconds).toFixed(0)} MB/s (${result.sent} in ${result.seconds.toFixed(2)} s); CPU: nightjar ${nodeCores.toFixed(2)} cores, Kafka broker ${brokerCores?.toFixed(2) ?? '?'} cores; all ${cpus().length} cores ${machineBusy === undefined ? '?' : `${Math.round(machineBusy * 100)}%`} busy`);
+  } finally {
+    await producer.close();
+    await deleteTopic(admin, topic);
+    await admin.close();
+  }
+}
+
+async function main(): Promise<void> {
+  // Other work on the machine (tests, a second benchmark) lowers every figure: show the load.
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const registry = await startRegistryServer({ store: openRegistryStore({ preload: registryPreload().schemas }) });
+  try {
+    // Real-size Rubin alerts: the real ones, decoded once, replicated with fresh ids.
+    const schemas = combinedSource([schemaDirectory(path.join(data, 'lsst-alert_packet/schema')), builtinSchemas()]);
+    const templates: { record: Rec; schema: ParsedSchema }[] = [];
+    for (const input of await listAlertInputs(REAL_RUBIN)) for (const d of await readAlertFile(input.path, { schemas })) templates.push({ record: d.record, schema: d.schema });
+    const preparer = createAlertPreparer({ topic: 'bench', encoding: 'confluent', partitions: PARTITIONS, registryUrl: registry.url });
+    let started = performance.now();
+    const real: PreparedAlert[] = [];
+    for (let i = 0; i < N; i++) {
+      const t = templates[i % templates.length]!;
+      real.push(await preparer.prepare(replicate(t.record, i), t.schema));
+    }
+    let seconds = (performance.now() - started) / 1000;
+    let bytes = real.reduce((n, a) => n + a.message.value.length, 0);
+    console.log(`real-size Rubin alerts: ${N} copies of ${templates.length} real alerts (fresh ids), mean ${(bytes / N / 1000).toFixed(0)} kB, Confluent wire format`);
+    console.log(`  prepare (toAlert + Avro encode + framing): ${rate(N, seconds)}, ${(mb(bytes) / seconds).toFixed(0)} MB/s`);
+    await sendPhase('real', real);
+    await sendPhase('real', real, { maxPartitionBytes: 8 * 1024 * 1024, maxRequestBytes: 32 * 1024 * 1024 });
+    real.length = 0;
+
+    // Synthetic Rubin alerts, generated and encoded: with cutouts (real layout, smaller
+    // images than LSSTCam's), and without (the size of an alert's catalogue data alone).
+    const schema = lsstAlertParsedSchema();
+    for (const cutouts of [true, false]) {
+      const synthetic: PreparedAlert[] = [];
+      started = performance.now();
+      for (const record of generateAlerts({ seed: 1, objects: 20_000, count: N, cutouts })) synthetic.push(await preparer.prepare(record, schema));
+      seconds = (performance.now() - started) / 1000;
+      bytes = synthetic.reduce((n, a) => n + a.message.value.length, 0);
+      console.log(`synthetic Rubin alerts ${cutouts ? 'with' : 'without'} cutouts: ${N}, mean ${(bytes / N / 1000).toFixed(1)} kB`);
+      console.log(`  generate + prepare: ${rate(N, seconds)}, ${(mb(bytes) / seconds).toFixed(0)} MB/s`);
+      await sendPhase('synthetic', synthetic);
+    }
+  } finally {
+    await registry.close();
+  }
+}
+
+await main();
