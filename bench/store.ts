@@ -1,0 +1,177 @@
+// Cost of Store.writeBatch for Rubin-visit-sized batches (10,000 alerts), on a file store:
+// synthetic alerts whose objects carry 20-50 history points (detections and forced photometry,
+// growing by one or two per alert as a real stream does), then real Fink-distributed Rubin and
+// ZTF alerts. Also times lightcurve reads and a filter over the stored objects.
+// The default run reaches a steady state like a survey's: after a few batches every object has
+// been seen, and each alert adds one or two points to a history of up to 50. More objects than
+// alerts per batch (e.g. --objects 300000) instead keeps bringing in objects never seen, each with
+// 20-50 points to add. Run: node bench/store.ts [--batches 30] [--objects 30000]
+// [--batch-size 10000] [--memory] [--checkpoint 256MB]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { featuresForBatch } from '../src/features/compute.ts';
+import { catalog } from '../src/features/columns.ts';
+import { toAlert } from '../src/formats/adapters/index.ts';
+import type { Alert, Point } from '../src/formats/alert.ts';
+import { readAlertFile } from '../src/formats/files.ts';
+import { isFilterErrors, parseFilter } from '../src/filters/index.ts';
+import { repoRoot } from '../src/kafka/local-config.ts';
+import { createRng } from '../src/simulate/prng.ts';
+import { openStore } from '../src/store/index.ts';
+import type { Store } from '../src/store/index.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '30' },
+    objects: { type: 'string', default: '30000' },
+    'batch-size': { type: 'string', default: '10000' },
+    memory: { type: 'boolean', default: false },
+    checkpoint: { type: 'string' },
+  },
+});
+const batches = Number(args.batches);
+const objectCount = Number(args.objects);
+const batchSize = Number(args['batch-size']);
+
+const BANDS = ['u', 'g', 'r', 'i', 'z', 'y'];
+const BASE_ID = 170_000_000_000_000_000n; // above 2^53, as Rubin ids are
+const rng = createRng(20251121);
+
+// Objects are kept as a few numbers, their points recomputed from (object, index) when an
+// alert is made: the bench then holds a batch, not a sky, as the broker does.
+interface ObjectState {
+  index: number;
+  ra: number;
+  dec: number;
+  start: number;
+  /** Points so far (detections and forced); an alert carries the last 50 at most. */
+  points: number;
+}
+
+const MAX_HISTORY = 50;
+
+/** Point k of object i: every third one is forced photometry; ids unique, above 2^53. */
+function pointOf(object: ObjectState, k: number): Point {
+  const seed = Math.imul(object.index + 1, 2654435761) ^ Math.imul(k + 1, 40503);
+  const flux = 500 + ((seed >>> 0) % 49_500);
+  return {
+    sourceId: BASE_ID * 2n + BigInt(object.index) * 100_000n + BigInt(k),
+    mjd: object.start + k * 0.7 + ((seed >>> 8) % 1000) / 5000,
+    band: BANDS[(seed >>> 3) % BANDS.length] as string,
+    flux,
+    fluxErr: flux * 0.05,
+    mag: 31.4 - 2.5 * Math.log10(flux),
+    magErr: 0.05,
+    reliability: ((seed >>> 4) % 1000) / 1000,
+    scienceFlux: flux * 3,
+    scienceFluxErr: flux * 0.05,
+    ra: object.ra,
+    dec: object.dec,
+  };
+}
+
+/** An object with 20-50 points of history already, as after months of a survey. */
+function newObject(index: number): ObjectState {
+  return { index, ra: rng.range(0, 360), dec: rng.range(-90, 30), start: 61000 + rng.range(0, 30), points: 20 + rng.int(31) };
+}
+
+/** The object's next alert: one new detection, sometimes a forced point too; at most 50 points of history. */
+function nextAlert(object: ObjectState): Alert {
+  object.points += rng.chance(0.5) ? 2 : 1;
+  // The newest point triggers the alert, so it must be a detection.
+  if (object.points % 3 === 0) object.points++;
+  const detections: Point[] = [];
+  const forced: Point[] = [];
+  for (let k = Math.max(0, object.points - MAX_HISTORY); k < object.points; k++) ((k + 1) % 3 === 0 ? forced : detections).push(pointOf(object, k));
+  const trigger = detections[detections.length - 1] as Point;
+  return {
+    survey: 'lsst',
+    schema: 'lsst.v10_0.alert',
+    schemaVersion: '10.0',
+    alertId: null,
+    objectId: BASE_ID + BigInt(object.index),
+    objectKind: 'object',
+    sourceId: trigger.sourceId as bigint,
+    ra: object.ra,
+    dec: object.dec,
+    mjd: trigger.mjd,
+    timeScale: 'TAI',
+    band: trigger.band,
+    flux: trigger.flux,
+    fluxErr: trigger.fluxErr,
+    mag: trigger.mag,
+    magErr: trigger.magErr,
+    reliability: trigger.reliability,
+    snr: 20,
+    lightcurve: { detections, forced, upperLimits: [] },
+    cutouts: {},
+    record: {},
+  };
+}
+
+function stats(samples: number[]): string {
+  const sorted = samples.slice().sort((a, b) => a - b);
+  const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
+  const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  return `mean ${mean.toFixed(0)} ms, median ${median.toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? NaN).toFixed(0)} ms`;
+}
+
+async function readReal(file: string): Promise<Alert[]> {
+  return (await readAlertFile(path.resolve(repoRoot, '../shared/data', file))).map(({ record, schema }) => toAlert(record, schema.name));
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nightjar-store-bench-'));
+const file = args.memory ? ':memory:' : path.join(dir, 'store.duckdb');
+let store: Store | undefined;
+try {
+  store = await openStore(args.checkpoint === undefined ? { path: file } : { path: file, checkpointThreshold: args.checkpoint });
+  console.log(`store: ${file}; ${os.cpus().length} cores; batches of ${batchSize} alerts over ${objectCount} objects`);
+  const objects = Array.from({ length: objectCount }, (_, i) => newObject(i));
+  const times: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const alerts = Array.from({ length: batchSize }, () => nextAlert(objects[rng.int(objectCount)] as ObjectState));
+    const rows = featuresForBatch(alerts);
+    const historyPoints = alerts.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length, 0);
+    const result = await store.writeBatch({ alerts, objects: rows });
+    times.push(result.elapsedMs);
+    const counts = await store.counts();
+    console.log(
+      `batch ${String(b + 1).padStart(3)}: ${result.elapsedMs.toFixed(0).padStart(5)} ms  (${historyPoints} points in the alerts, ${result.points} new; ` +
+        `store: ${counts.objects} objects, ${counts.points} points, ${counts.alerts} alerts)`,
+    );
+  }
+  const half = Math.floor(times.length / 2);
+  console.log(`synthetic, ${batchSize} alerts per batch: all ${stats(times)}; first batch (every object new) ${times[0]?.toFixed(0)} ms; batches ${half + 1}-${times.length} ${stats(times.slice(half))}`);
+
+  const replay = Array.from({ length: batchSize }, () => nextAlert(objects[rng.int(objectCount)] as ObjectState));
+  const replayRows = featuresForBatch(replay);
+  await store.writeBatch({ alerts: replay, objects: replayRows });
+  const again = await store.writeBatch({ alerts: replay, objects: replayRows });
+  console.log(`replay of a stored batch (nothing new): ${again.elapsedMs.toFixed(0)} ms, ${again.points} points and ${again.alerts} alerts added`);
+
+  const rubin = await readReal('fink-client/datatest/lsst/part-2-918301.avro');
+  const ztf = await readReal('fink-client/datatest/ztf/part-3-305711.avro');
+  for (const [name, real] of [['Rubin v10 (Fink)', rubin], ['ZTF 4.02 (Fink)', ztf]] as const) {
+    const points = real.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length + a.lightcurve.upperLimits.length, 0);
+    const first = await store.writeBatch({ alerts: real, objects: featuresForBatch(real) });
+    const second = await store.writeBatch({ alerts: real, objects: featuresForBatch(real) });
+    console.log(`real ${name}: ${real.length} alerts with ${points} points: ${first.elapsedMs.toFixed(0)} ms (${first.points} points, ${first.upperLimits} limits added), replayed ${second.elapsedMs.toFixed(0)} ms`);
+  }
+
+  const sample = objects.slice(0, 200);
+  const started = performance.now();
+  for (const o of sample) await store.lightcurve({ survey: 'lsst', objectKind: 'object', objectId: BASE_ID + BigInt(o.index) });
+  console.log(`lightcurve read: ${((performance.now() - started) / sample.length).toFixed(1)} ms per object`);
+  const filter = await parseFilter({ select: 'objectId, diaObjectId, flux2mag(alertFlux) AS mag', where: 'nSources > 20 AND alertMag < 21' }, catalog());
+  if (isFilterErrors(filter)) throw new Error(JSON.stringify(filter));
+  const query = await store.queryObjects(`${filter.sql} ORDER BY "objects"."alertMjd" DESC`, { rowLimit: 10 });
+  console.log(`filter over all stored objects, newest 10: ${query.elapsedMs.toFixed(1)} ms`);
+} finally {
+  const closing = performance.now();
+  await store?.close();
+  console.log(`close (final checkpoint): ${(performance.now() - closing).toFixed(0)} ms`);
+  if (file !== ':memory:') console.log(`file size: ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
