@@ -8,6 +8,8 @@ import { registerMonitorCommand } from './monitor-command.ts';
 import { registerFilterStreamCommand } from './filter-stream-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerRegistryCommand } from './registry-command.ts';
+import { registerFilterCommand } from './filter-command.ts';
+import { registerBrokerCommand } from './broker-command.ts';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -20,4 +22,6 @@ export function registerCommands(program: Command): void {
   registerFilterStreamCommand(program);
   registerSimulateCommand(program);
   registerRegistryCommand(program);
+  registerFilterCommand(program);
+  registerBrokerCommand(program);
 }

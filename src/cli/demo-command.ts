@@ -1,18 +1,33 @@
-// `nightjar demo`: the main job of the quickstart. Today: a local Kafka, a simulated Rubin
-// stream (Confluent wire format, one burst per visit) and a consumer that decodes every alert
-// back into Nightjar's Alert model. The broker and the web app join here as they land.
+// `nightjar demo`: the whole broker on one machine, as the quickstart's main command. It starts
+// (or reuses) the local Kafka, a schema registry and the broker in this process (store, filter
+// engine, HTTP server with /metrics and /api/filters), creates a few example filters through
+// the filter service (one per kind of stream), then streams synthetic Rubin alerts (Confluent
+// wire format, one burst per visit) into the raw topic at a short cadence. It prints what runs
+// where, one line per visit sent and per batch the broker processed (alerts in, matches per
+// filter), and how to consume a filter stream; at the end, the first record of a stream.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { toAlert } from '../formats/adapters/index.ts';
+import { STREAM_OUTPUT_LABELS } from '../delivery/output-modes.ts';
+import { DEFAULT_TOPIC_PREFIX } from '../delivery/topic-name.ts';
 import { builtinSchemas } from '../formats/builtin-schemas.ts';
-import { LSST_SCHEMA_ID, lsstAlertParsedSchema } from '../formats/lsst-schema.ts';
-import { decodeMessage, encodeMessage } from '../formats/message.ts';
-import { createAdmin, createConsumer, createProducer, defaultSettings } from '../kafka/connection.ts';
+import { combinedSource, registryClient } from '../formats/schema-source.ts';
+import { createAdmin, createConsumer, defaultSettings, type KafkaSettings } from '../kafka/connection.ts';
+import { describeError } from '../kafka/errors.ts';
 import { startLocalKafka } from '../kafka/local-broker.ts';
-import { localKafkaConfig } from '../kafka/local-config.ts';
-import { sendAll, type OutgoingMessage } from '../kafka/produce.ts';
+import { localKafkaConfig, repoRoot } from '../kafka/local-config.ts';
 import { createTopic, deleteTopic } from '../kafka/topics.ts';
-import { generateAlerts } from '../simulate/synthetic.ts';
+import { DEFAULT_DEAD_LETTER_TOPIC, startBroker, type RunningBroker } from '../pipeline/broker.ts';
+import { DEFAULT_HTTP_PORT } from '../pipeline/http-server.ts';
+import { DEAD_LETTER_KINDS } from '../pipeline/dead-letters.ts';
+import type { BatchReport } from '../pipeline/pipeline.ts';
+import { registryPreload } from '../registry/registry-preload.ts';
+import { startRegistryServer, type RunningRegistry } from '../registry/registry-server.ts';
+import { openRegistryStore } from '../registry/registry-store.ts';
+import type { NewFilter } from '../service/types.ts';
+import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 
 interface DemoFlags {
   visits: string;
@@ -20,148 +35,128 @@ interface DemoFlags {
   seed: string;
   objects: string;
   topic: string;
+  topicPrefix: string;
+  httpPort: string;
+  store: string;
+  cutouts: boolean;
 }
+
+export const DEMO_STORE_PATH = path.join(repoRoot, '.data', 'demo', 'nightjar.duckdb');
+const DEMO_OWNER = 'demo@nightjar.invalid';
+
+/** The example filters: one of each kind of stream, tuned to match some synthetic alerts early on. */
+export const DEMO_FILTERS: readonly Omit<NewFilter, 'owner'>[] = [
+  {
+    name: 'bright transients',
+    description: 'Bright, significant detections (Lasair plain stream: the selected columns and UTC).',
+    select: 'diaObjectId, ra, decl, alertMag, alertBand, alertSnr, nSources',
+    where: 'alertMag < 20 AND alertSnr > 10',
+    output: 'kafka',
+  },
+  {
+    name: 'SN-like candidates',
+    description: 'Objects with two or more positive, reliable detections, with their lite lightcurve.',
+    select: 'diaObjectId, ra, decl, alertMag, nSources, nPositive, riseRate_r',
+    where: 'nPositive >= 2 AND medianReliability > 0.5 AND alertMag < 23',
+    output: 'kafka-lite',
+  },
+  {
+    name: 'high SNR Avro',
+    description: 'High signal-to-noise, reliable detections as Avro with the schema in the key (fink-client reads it).',
+    select: 'diaObjectId, ra, decl, alertMag, alertBand, alertSnr',
+    where: 'alertSnr > 50 AND medianReliability > 0.9',
+    output: 'kafka-avro',
+  },
+  {
+    name: 'blue objects digest',
+    description: 'Objects bluer than g - r = 0 (email digest: counted here, mailed once the email service runs).',
+    select: 'diaObjectId, ra, decl, g_r',
+    where: 'g_r < 0',
+    output: 'email',
+  },
+];
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('start a local Kafka and stream simulated Rubin alerts through it, decoding them back')
+    .description('run the broker locally: Kafka, schema registry, broker with example filters, and simulated Rubin alerts streamed through it')
     .option('--visits <n>', 'stop after this many visits (0 = run until Ctrl-C)', '0')
     .option('--interval <seconds>', 'seconds between visits (Rubin: 39)', '5')
     .option('--seed <n>', 'seed of the synthetic sky', '42')
     .option('--objects <n>', 'object slots on the synthetic sky', '20000')
+    .option('--no-cutouts', 'alerts without cutout images (smaller, faster)')
     .option('--topic <name>', 'raw alert topic (recreated at start)', 'nightjar-demo-raw')
+    .option('--topic-prefix <prefix>', 'first part of the filter topic names', DEFAULT_TOPIC_PREFIX)
+    .option('--http-port <port>', 'broker HTTP port on 127.0.0.1 (/metrics, /health, /api/filters; 0: any free port)', String(DEFAULT_HTTP_PORT))
+    .option('--store <file.duckdb>', 'the demo\'s store (recreated at start)', DEMO_STORE_PATH)
     .action(async (flags: DemoFlags) => runDemo(flags));
 }
 
-function positiveInt(text: string, name: string, allowZero = false): number {
+function integer(text: string, name: string, min: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UserError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${text}"`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UserError(`--${name} must be an integer of at least ${min}, not "${text}"`);
   return n;
-}
-
-async function runDemo(flags: DemoFlags): Promise<void> {
-  const maxVisits = positiveInt(flags.visits, 'visits', true);
-  const intervalMs = Number(flags.interval) * 1000;
-  if (!(intervalMs >= 0)) throw new UserError(`--interval must be a number of seconds, not "${flags.interval}"`);
-  const seed = positiveInt(flags.seed, 'seed', true);
-  const objects = positiveInt(flags.objects, 'objects');
-
-  if (!process.env.NIGHTJAR_KAFKA_BOOTSTRAP) {
-    const started = await startLocalKafka(localKafkaConfig(), { onProgress: (line) => say(`kafka: ${line}`) });
-    say(started.alreadyRunning ? `kafka: already running on ${started.status.bootstrap}` : `kafka: started on ${started.status.bootstrap} in ${(started.timings.totalMs / 1000).toFixed(1)} s`);
-  }
-  const settings = defaultSettings();
-  const admin = createAdmin(settings);
-  try {
-    await deleteTopic(admin, flags.topic);
-    await createTopic(admin, flags.topic, 3);
-  } finally {
-    await admin.close();
-  }
-  say(`topic ${flags.topic}: 3 partitions, Confluent wire format, schema id ${LSST_SCHEMA_ID} (lsst.v10_0)`);
-
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const consumer = createConsumer(settings, { groupId: `nightjar-demo-${Date.now()}`, fromBeginning: true, role: 'demo' });
-  const sentPerVisit = new Map<number, number>();
-  let producing = true;
-  try {
-    const stream = await consumer.consume([flags.topic]);
-    stop.signal.addEventListener('abort', () => stream.destroy());
-    const consuming = consumeAndReport(stream, sentPerVisit, () => producing, stop.signal);
-    await produceVisits(flags.topic, settings, { seed, objects, maxVisits, intervalMs }, sentPerVisit, stop.signal);
-    producing = false;
-    // The consumer returns by itself once the last pending visit arrives; if every visit has
-    // already arrived (possible while the producer was closing), there is nothing to wait for.
-    if (maxVisits > 0 && !stop.signal.aborted && sentPerVisit.size > 0) await consuming;
-    stop.abort();
-    await consuming;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await consumer.close();
-  }
-  say('demo stopped; the local Kafka keeps running (./nightjar kafka stop stops it)');
-}
-
-async function produceVisits(
-  topic: string,
-  settings: ReturnType<typeof defaultSettings>,
-  options: { seed: number; objects: number; maxVisits: number; intervalMs: number },
-  sentPerVisit: Map<number, number>,
-  signal: AbortSignal,
-): Promise<void> {
-  const schema = lsstAlertParsedSchema();
-  const producer = createProducer(settings, { role: 'demo-simulator' });
-  const t0 = Date.now();
-  let visits = 0;
-  const done = (): boolean => options.maxVisits > 0 && visits >= options.maxVisits;
-  let burst: OutgoingMessage[] = [];
-  let burstVisit: number | undefined;
-  const sendBurst = async (): Promise<void> => {
-    if (burstVisit === undefined) return;
-    visits++;
-    sentPerVisit.set(burstVisit, burst.length);
-    await sendAll(producer, burst);
-    say(`visit ${burstVisit}: ${plural(burst.length, 'alert')} sent (t0 + ${((Date.now() - t0) / 1000).toFixed(2)} s)`);
-    burst = [];
-    if (!done()) await sleep(options.intervalMs, signal);
-  };
-  try {
-    for (const record of generateAlerts({ seed: options.seed, objects: options.objects, nights: 3650 })) {
-      if (signal.aborted || done()) break;
-      const source = record.diaSource as { visit: bigint; diaObjectId: bigint | null; diaSourceId: bigint };
-      const visit = Number(source.visit);
-      if (burstVisit !== undefined && visit !== burstVisit) await sendBurst();
-      burstVisit = visit;
-      const { value } = encodeMessage(record, { encoding: 'confluent', schema, schemaId: LSST_SCHEMA_ID });
-      burst.push({ topic, key: Buffer.from(String(source.diaObjectId ?? source.diaSourceId)), value });
-    }
-    if (!signal.aborted && !done() && burst.length > 0) await sendBurst();
-  } finally {
-    await producer.close();
-  }
-}
-
-async function consumeAndReport(
-  stream: AsyncIterable<{ value: Buffer; key: Buffer; partition: number; offset: bigint; topic: string }>,
-  sentPerVisit: Map<number, number>,
-  stillProducing: () => boolean,
-  signal: AbortSignal,
-): Promise<void> {
-  const schemas = builtinSchemas();
-  const received = new Map<number, { count: number; brightest: { mag: number; objectId: string } | null }>();
-  let total = 0;
-  try {
-    for await (const message of stream) {
-      const [decoded] = await decodeMessage(message.value, message.key, { schemas, source: `${message.topic}/${message.partition}/${message.offset}` });
-      const alert = toAlert(decoded!.record, decoded!.schema.name);
-      const visit = Number((decoded!.record.diaSource as { visit: bigint }).visit);
-      const entry = received.get(visit) ?? { count: 0, brightest: null };
-      entry.count++;
-      if (alert.mag !== null && (entry.brightest === null || alert.mag < entry.brightest.mag)) entry.brightest = { mag: alert.mag, objectId: String(alert.objectId) };
-      received.set(visit, entry);
-      total++;
-      if (entry.count === sentPerVisit.get(visit)) {
-        const b = entry.brightest;
-        say(`visit ${visit}: ${plural(entry.count, 'alert')} received and decoded${b ? `; brightest: diaObjectId ${b.objectId} at mag ${b.mag.toFixed(2)}` : ''} (${total} in total)`);
-        received.delete(visit);
-        sentPerVisit.delete(visit);
-        if (!stillProducing() && sentPerVisit.size === 0) return;
-      }
-    }
-  } catch (err) {
-    if (!signal.aborted) throw err;
-  }
 }
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function kB(bytes: number): string {
+  return bytes < 10_000 ? `${bytes} B` : `${(bytes / 1000).toFixed(1)} kB`;
+}
+
+/** Seed 001's consumer code, as a Python program to paste (confluent_kafka, json.loads). */
+export function pythonConsumerSnippet(bootstrap: string, topic: string): string {
+  return [
+    "python3 - <<'EOF'",
+    'import json',
+    'from confluent_kafka import Consumer',
+    `consumer = Consumer({'bootstrap.servers': '${bootstrap}', 'group.id': 'demo-reader', 'auto.offset.reset': 'smallest'})`,
+    `consumer.subscribe(['${topic}'])`,
+    'n = 0',
+    'while n < 10:',
+    '    msg = consumer.poll(timeout=20)',
+    '    if msg is None:',
+    '        break',
+    '    if msg.error():',
+    '        print(str(msg.error()))',
+    '        break',
+    '    print(json.dumps(json.loads(msg.value()), indent=2))',
+    '    n += 1',
+    "print('No more messages available')",
+    'consumer.close()',
+    'EOF',
+  ].join('\n');
+}
+
+function batchLine(r: BatchReport): string {
+  const dead = r.deadLetters === 0 ? '' : `, ${plural(r.deadLetters, 'dead letter')}`;
+  const matches = r.filters.map((f) => `${f.name} ${f.error === undefined ? f.matched : 'failed'}`).join(', ');
+  return `broker: batch ${r.number}: ${plural(r.messages, 'alert')} in, ${r.processed} processed${dead} in ${(r.elapsedMs / 1000).toFixed(2)} s; matches: ${matches === '' ? 'no filters' : matches}`;
+}
+
+/** The first record of a topic (a fresh group from the start), or undefined after timeoutMs. */
+async function firstRecord(settings: KafkaSettings, topic: string, timeoutMs: number): Promise<Buffer | undefined> {
+  const consumer = createConsumer(settings, { groupId: `nightjar-demo-reader-${Date.now()}`, fromBeginning: true, role: 'demo-reader' });
+  const timer = setTimeout(() => void consumer.close().catch(() => undefined), timeoutMs);
+  try {
+    const stream = await consumer.consume([topic]);
+    for await (const message of stream) return message.value;
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await consumer.close().catch(() => undefined);
+  }
+}
+
+/** A logger that passes on warnings and errors only. */
+function problemsOnly(log: Logger): Logger {
+  return { debug: () => {}, info: () => {}, warn: log.warn, error: log.error, child: (fields) => problemsOnly(log.child(fields)) };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -170,4 +165,129 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
+}
+
+async function runDemo(flags: DemoFlags): Promise<void> {
+  const maxVisits = integer(flags.visits, 'visits', 0);
+  const interval = Number(flags.interval);
+  if (!(interval >= 0) || !Number.isFinite(interval)) throw new UserError(`--interval must be a number of seconds, not "${flags.interval}"`);
+  const seed = integer(flags.seed, 'seed', 0);
+  const objects = integer(flags.objects, 'objects', 1);
+  const httpPort = integer(flags.httpPort, 'http-port', 0);
+
+  if (!process.env.NIGHTJAR_KAFKA_BOOTSTRAP) {
+    const started = await startLocalKafka(localKafkaConfig(), { onProgress: (line) => say(`kafka: ${line}`) });
+    say(started.alreadyRunning ? `kafka: already running on ${started.status.bootstrap}` : `kafka: started on ${started.status.bootstrap} in ${(started.timings.totalMs / 1000).toFixed(1)} s`);
+  }
+  const settings = defaultSettings();
+  const bootstrap = settings.bootstrap.join(',');
+  const admin = createAdmin(settings);
+  try {
+    await deleteTopic(admin, flags.topic);
+    await createTopic(admin, flags.topic, 3);
+  } catch (err) {
+    throw new UserError(`cannot set up topic ${flags.topic} on ${bootstrap}: ${describeError(err)}`);
+  } finally {
+    await admin.close();
+  }
+
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: the broker finishes its batch and commits (Ctrl-C again to quit at once)\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let registry: RunningRegistry | undefined;
+  let broker: RunningBroker | undefined;
+  try {
+    registry = await startRegistryServer({ store: openRegistryStore({ preload: registryPreload().schemas }) });
+    say(`schema registry: ${registry.url} (in-process; Nightjar's lsst.v10_0 is id 1000)`);
+
+    const storePath = path.resolve(flags.store);
+    for (const file of [storePath, `${storePath}.wal`]) rmSync(file, { force: true });
+    // The broker's structured logs (stderr) show only problems, unless NIGHTJAR_LOG_LEVEL asks for more.
+    const log = process.env.NIGHTJAR_LOG_LEVEL ? createLogger({ component: 'demo-broker' }) : problemsOnly(createLogger({ component: 'demo-broker' }));
+    broker = await startBroker({
+      kafka: settings,
+      topics: [flags.topic],
+      groupId: `nightjar-demo-${Date.now()}`,
+      store: storePath,
+      httpPort,
+      topicPrefix: flags.topicPrefix,
+      deadLetterTopic: DEFAULT_DEAD_LETTER_TOPIC,
+      batchMs: 500,
+      decode: { schemas: combinedSource([registryClient(registry.url), builtinSchemas()]) },
+      log,
+      onBatch: (r) => say(batchLine(r)),
+    });
+    say(`store: ${storePath} (new)`);
+    const http = broker.http;
+    say(`broker: consuming ${flags.topic} (3 partitions) as group ${broker.groupId}; dead letters to ${broker.deadLetterTopic}`);
+    if (http !== null) say(`broker: metrics ${http.url}/metrics, health ${http.url}/health, filters API ${http.url}/api/filters`);
+
+    const topics: string[] = [];
+    let avro: string | undefined;
+    for (const filter of DEMO_FILTERS) {
+      const saved = await broker.service.add({ ...filter, owner: DEMO_OWNER });
+      const f = saved.filter;
+      if (f.topic !== null) topics.push(f.topic);
+      if (f.output === 'kafka-avro' && f.topic !== null) avro = f.topic;
+      say(`filter #${f.id} "${f.name}" (${STREAM_OUTPUT_LABELS[f.output]})${f.topic === null ? '' : ` → topic ${f.topic}`}: SELECT ${f.select} WHERE ${f.where}`);
+    }
+    const plain = topics[0];
+    say('');
+    say(`kafka: ${bootstrap}; raw alerts in ${flags.topic}; filter streams ${topics.join(', ')}`);
+    if (plain !== undefined) {
+      say(`consume a JSON filter stream with seed 001's Python code (pip install confluent_kafka):`);
+      say(pythonConsumerSnippet(bootstrap, plain));
+    }
+    if (avro !== undefined) say(`print the Avro stream (fink-client reads it too): ./nightjar print ${avro} --from earliest`);
+    say(`watch the broker: curl -s ${http?.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORT}`}/metrics | grep ^nightjar_; list filters: ./nightjar filter list`);
+    say('');
+
+    // More alerts than any demo sends: the visits limit (or Ctrl-C) ends the stream.
+    const count = 10_000_000;
+    const result = await runSimulation({
+      topic: flags.topic,
+      synthetic: { count, seed, objects, cutouts: flags.cutouts },
+      grouping: { kind: 'exposure' },
+      observations: maxVisits > 0 ? maxVisits : -1,
+      intervalSeconds: interval,
+      fast: false,
+      partitions: 3,
+      encoding: 'confluent',
+      registryUrl: registry.url,
+      kafka: settings,
+      signal: stop.signal,
+      out: (line) => say(`simulator: ${line}`),
+      warn: (line) => process.stderr.write(`simulator: ${line}\n`),
+    });
+
+    // The broker takes the last visit a moment after it is sent.
+    const deadline = Date.now() + 60_000;
+    while (!stop.signal.aborted && broker.health().messages < result.sent && Date.now() < deadline) await sleep(100, stop.signal);
+    const taken = broker.health().messages;
+    if (!stop.signal.aborted && taken < result.sent) process.stderr.write(`demo: the broker took ${taken} of the ${result.sent} alerts sent within a minute\n`);
+
+    if (plain !== undefined && !stop.signal.aborted) {
+      const record = await firstRecord(settings, plain, 10_000);
+      say(record === undefined ? `${plain}: no record yet` : `first record of ${plain}: ${record.toString('utf8')}`);
+    }
+    const m = broker.metrics;
+    for (const f of await broker.service.list()) {
+      const id = { filter: f.id };
+      say(`filter #${f.id} "${f.name}": ${m.filterMatches.value(id)} matched, ${m.filterRecords.value(id)} records (${kB(m.filterBytes.value(id))})${f.topic === null ? '' : ` in ${f.topic}`}`);
+    }
+    const dead = DEAD_LETTER_KINDS.reduce((sum, reason) => sum + m.deadLetters.value({ reason }), 0);
+    say(`demo: ${plural(result.observations, 'visit')}, ${result.sent} alerts sent; broker: ${taken} alerts in, ${m.alertsProcessed.value()} processed, ${dead} dead letters`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (broker !== undefined) await broker.stop().catch((err: unknown) => process.stderr.write(`demo: the broker stopped with an error: ${describeError(err)}\n`));
+    await registry?.close();
+  }
+  say('demo stopped; the local Kafka keeps running (./nightjar kafka stop stops it); filter streams keep their records for 7 days');
 }

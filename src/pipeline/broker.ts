@@ -1,0 +1,279 @@
+// The broker process: one consumer group member on the raw alert topics, the store (which only
+// this process writes), the filter engine, one idempotent producer for the filter streams and
+// the dead letters, the filter service (saves and backfills run between batches), and the HTTP
+// server for /metrics, /health and /api/filters. `nightjar broker` and the demo start it; tests
+// start it in-process. Stopping lets the batch under way finish and commit, then closes
+// everything in order.
+//
+// Scaling out: more broker processes with the same group id share the raw topics' partitions
+// (Kafka's consumer groups); each then needs a store that several processes can write, which
+// the embedded DuckDB store is not (one writer process) — that is the PostgreSQL store's job.
+import type { Admin } from '@platformatic/kafka';
+import { DEFAULT_RETENTION_MS } from '../delivery/filter-output.ts';
+import { DEFAULT_MAX_RECORD_BYTES } from '../delivery/stream-encoder.ts';
+import { DEFAULT_TOPIC_PREFIX, filterTopicName } from '../delivery/topic-name.ts';
+import { catalog as objectsCatalog } from '../features/index.ts';
+import { FilterEngine } from '../filters/filter-engine.ts';
+import { createAdmin, createConsumer, createProducer, type BytesProducer, type KafkaConsumer, type KafkaSettings } from '../kafka/connection.ts';
+import { describeError } from '../kafka/errors.ts';
+import { createTopic, topicPartitions } from '../kafka/topics.ts';
+import { createFilterService, type FilterService } from '../service/filter-service.ts';
+import { openStore } from '../store/duckdb-store.ts';
+import type { Store } from '../store/store.ts';
+import { clusterError, listClusterTopics, unknownTopicError } from '../stream/preflight.ts';
+import { UserError } from '../util/errors.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { batchCatalog } from './batch-table.ts';
+import type { DecodeSettings } from './decode-stage.ts';
+import { startBrokerHttp, type BrokerHttp, type Health } from './http-server.ts';
+import { runIngest, type IngestResult, type RetryPolicy } from './ingest.ts';
+import { startLagMonitor, type LagMonitor } from './lag.ts';
+import { MetricsRegistry } from './metrics.ts';
+import { createPipelineMetrics, type PipelineMetrics } from './pipeline-metrics.ts';
+import { Pipeline, type BatchReport, type ConsumedMessage } from './pipeline.ts';
+
+export const DEFAULT_GROUP_ID = 'nightjar-broker';
+export const DEFAULT_DEAD_LETTER_TOPIC = 'nightjar_dead_letters';
+
+export interface BrokerOptions {
+  kafka: KafkaSettings;
+  /** Raw alert topics; they must exist. */
+  topics: readonly string[];
+  /** Consumer group (default nightjar-broker). */
+  groupId?: string;
+  /** Where a group without committed offsets starts (default earliest: nothing retained is skipped). */
+  from?: 'earliest' | 'latest';
+  /** A store file to open (and close at the end), or an open store (left open). */
+  store: string | Store;
+  /** HTTP port on 127.0.0.1 (0 picks a free one; null: no HTTP server). Default 18080. */
+  httpPort?: number | null;
+  topicPrefix?: string;
+  deadLetterTopic?: string;
+  /** Partitions of the dead-letter topic when it is created (default 1). */
+  deadLetterPartitions?: number;
+  batchSize?: number;
+  batchMs?: number;
+  /** Stop after this long without a message (tests, one-shot runs); default never. */
+  idleMs?: number;
+  decode: DecodeSettings;
+  rowLimit?: number;
+  filterTimeLimitMs?: number;
+  maxRecordBytes?: number;
+  /** Retention of filter topics, ms (default 7 days). */
+  retentionMs?: number;
+  /** Partitions of new filter topics (default 1). */
+  filterPartitions?: number;
+  /** How often the consumer lag is read (default 5000 ms). */
+  lagIntervalMs?: number;
+  retry?: Partial<RetryPolicy>;
+  log?: Logger;
+  onBatch?: (report: BatchReport) => void;
+  /** Parallel filter queries (default 2: the engine's). */
+  parallelQueries?: number;
+}
+
+export interface RunningBroker {
+  readonly pipeline: Pipeline;
+  readonly store: Store;
+  readonly service: FilterService;
+  readonly metrics: PipelineMetrics;
+  readonly http: BrokerHttp | null;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly deadLetterTopic: string;
+  readonly topicPrefix: string;
+  /** Settles when ingest stops: aborted, idle, or failed (rejects). */
+  readonly done: Promise<IngestResult>;
+  health(): Health;
+  /** Finishes the batch under way (committed), then closes everything; resolves with the ingest result. */
+  stop(): Promise<IngestResult>;
+}
+
+function check(value: number | undefined, name: string, min: number): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) throw new UserError(`${name} must be an integer of at least ${min}, not ${value}`);
+}
+
+async function preflight(admin: Admin, options: BrokerOptions, deadLetterTopic: string): Promise<void> {
+  if (options.topics.length === 0) throw new UserError('give at least one raw alert topic to consume');
+  if (options.topics.includes(deadLetterTopic)) throw new UserError(`the dead-letter topic ${deadLetterTopic} cannot also be an input topic`);
+  const existing = await listClusterTopics(admin, options.kafka);
+  for (const topic of options.topics) if (!existing.includes(topic)) throw unknownTopicError(topic, existing, options.kafka.bootstrap.join(','));
+  try {
+    if ((await topicPartitions(admin, deadLetterTopic)) === undefined) await createTopic(admin, deadLetterTopic, options.deadLetterPartitions ?? 1, { 'retention.ms': String(options.retentionMs ?? DEFAULT_RETENTION_MS) });
+  } catch (err) {
+    throw clusterError(options.kafka, err);
+  }
+}
+
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  check(options.batchSize, 'batch size', 1);
+  check(options.batchMs, 'batch wait (ms)', 1);
+  check(options.rowLimit, 'row limit', 1);
+  const log = options.log ?? createLogger({ component: 'broker' });
+  const groupId = options.groupId ?? DEFAULT_GROUP_ID;
+  const topicPrefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+  filterTopicName(topicPrefix, 0, 'x'); // a bad prefix fails now, not at the first Kafka filter
+  const deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC;
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const startedAt = new Date().toISOString();
+
+  // Everything opened is closed again, in reverse order, whether start-up completes or not.
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c.close();
+      } catch (err) {
+        log.warn(`closing the ${c.name} failed`, { error: describeError(err) });
+      }
+    }
+  };
+
+  const state: { status: Health['status']; detail?: string; batches: number; messages: number; lastBatchAt: string | null } = { status: 'starting', batches: 0, messages: 0, lastBatchAt: null };
+  const health = (): Health => ({
+    status: state.status,
+    ...(state.detail === undefined ? {} : { detail: state.detail }),
+    topics: options.topics,
+    groupId,
+    batches: state.batches,
+    messages: state.messages,
+    lastBatchAt: state.lastBatchAt,
+    startedAt,
+  });
+
+  try {
+    const admin = createAdmin(options.kafka, { role: 'broker-admin' });
+    closers.push({ name: 'Kafka admin client', close: () => admin.close() });
+    await preflight(admin, options, deadLetterTopic);
+
+    let store: Store;
+    if (typeof options.store === 'string') {
+      const opened = await openStore({ path: options.store });
+      closers.push({ name: 'store', close: () => opened.close() });
+      store = opened;
+    } else {
+      store = options.store;
+    }
+
+    const catalog = objectsCatalog();
+    const engine = await FilterEngine.create(batchCatalog(catalog), options.parallelQueries === undefined ? {} : { parallelQueries: options.parallelQueries });
+    closers.push({ name: 'filter engine', close: () => engine.close() });
+    const producer: BytesProducer = createProducer(options.kafka, { role: 'broker', timeout: 30_000 });
+    closers.push({ name: 'producer', close: () => producer.close() });
+
+    const metrics = createPipelineMetrics(new MetricsRegistry());
+    const topicOptions = { retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS, partitions: options.filterPartitions ?? 1 };
+    const pipeline = new Pipeline({
+      store,
+      engine,
+      producer,
+      admin,
+      decode: options.decode,
+      deadLetterTopic,
+      topicPrefix,
+      catalog,
+      maxRecordBytes,
+      topicOptions,
+      metrics,
+      log: log.child({ component: 'pipeline' }),
+      ...(options.rowLimit === undefined ? {} : { rowLimit: options.rowLimit }),
+      ...(options.filterTimeLimitMs === undefined ? {} : { filterTimeLimitMs: options.filterTimeLimitMs }),
+    });
+    const service = createFilterService({
+      store,
+      admin,
+      producer,
+      topicPrefix,
+      exclusive: pipeline.runExclusive,
+      maxRecordBytes,
+      retentionMs: topicOptions.retentionMs,
+      partitions: topicOptions.partitions,
+      log: log.child({ component: 'filters' }),
+    });
+    closers.push({ name: 'filter service', close: () => service.close() });
+
+    const httpPort = options.httpPort === undefined ? 18080 : options.httpPort;
+    let http: BrokerHttp | null = null;
+    if (httpPort !== null) {
+      http = await startBrokerHttp({ port: httpPort, metrics, health, filters: service });
+      closers.push({ name: 'HTTP server', close: () => (http as BrokerHttp).close() });
+    }
+
+    // Filters are loaded (and their topics made sure of) before the first message is taken.
+    await pipeline.refreshFilters();
+
+    const consumer: KafkaConsumer = createConsumer(options.kafka, {
+      groupId,
+      fromBeginning: (options.from ?? 'earliest') === 'earliest',
+      autocommit: false,
+      role: 'broker',
+      ...((options.batchSize ?? 10_000) > 1024 ? { highWaterMark: options.batchSize ?? 10_000 } : {}),
+    });
+    closers.push({ name: 'consumer', close: () => consumer.close() });
+    let messages;
+    try {
+      messages = await consumer.consume([...options.topics]);
+    } catch (err) {
+      throw clusterError(options.kafka, err);
+    }
+
+    const lag = startLagMonitor({ admin, groupId, topics: options.topics, gauge: metrics.consumerLag, intervalMs: options.lagIntervalMs ?? 5000, log });
+    // Before the consumer and admin close (closers run in reverse).
+    closers.push({ name: 'lag monitor', close: (): Promise<void> => (lag as LagMonitor).stop() });
+
+    const stopper = new AbortController();
+    state.status = 'running';
+    log.info('broker started', { topics: options.topics, groupId, deadLetterTopic, topicPrefix, store: store.location, http: http?.url ?? null });
+    const done = runIngest({
+      pipeline,
+      messages: messages as AsyncIterable<ConsumedMessage>,
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.batchMs === undefined ? {} : { batchMs: options.batchMs }),
+      ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+      signal: stopper.signal,
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      log: log.child({ component: 'ingest' }),
+      onBatch: (report) => {
+        state.batches++;
+        state.messages += report.messages;
+        state.lastBatchAt = new Date().toISOString();
+        options.onBatch?.(report);
+      },
+      onState: (s, detail) => {
+        state.status = s === 'retrying' ? 'retrying' : s === 'failed' ? 'failed' : 'running';
+        if (detail === undefined) delete state.detail;
+        else state.detail = detail;
+      },
+    });
+    done.then(
+      () => {
+        if (state.status !== 'failed') state.status = 'stopping';
+      },
+      (err: unknown) => {
+        state.status = 'failed';
+        state.detail = describeError(err);
+      },
+    );
+
+    let stopping: Promise<IngestResult> | undefined;
+    const stop = (): Promise<IngestResult> => {
+      stopping ??= (async () => {
+        stopper.abort();
+        try {
+          return await done;
+        } finally {
+          if (state.status !== 'failed') state.status = 'stopping';
+          await closeAll();
+          if (state.status !== 'failed') state.status = 'stopped';
+          log.info('broker stopped', { batches: state.batches, messages: state.messages });
+        }
+      })();
+      return stopping;
+    };
+
+    return { pipeline, store, service, metrics, http, groupId, topics: options.topics, deadLetterTopic, topicPrefix, done, health, stop };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

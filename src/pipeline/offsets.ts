@@ -1,0 +1,58 @@
+// Input offsets of a batch: which range of each partition it covers, and the commit that marks
+// them done (the last message of each partition, i.e. its offset + 1 as the group's position).
+import { describeError } from '../kafka/errors.ts';
+import { sourceOf } from './dead-letters.ts';
+
+interface Located {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+export interface PartitionRange {
+  topic: string;
+  partition: number;
+  first: bigint;
+  last: bigint;
+  count: number;
+}
+
+/** The offsets each topic partition of the batch covers, sorted by topic and partition. */
+export function partitionRanges(messages: readonly Located[]): PartitionRange[] {
+  const ranges = new Map<string, PartitionRange>();
+  for (const m of messages) {
+    const key = `${m.topic}\u0000${m.partition}`;
+    const r = ranges.get(key);
+    if (r === undefined) {
+      ranges.set(key, { topic: m.topic, partition: m.partition, first: m.offset, last: m.offset, count: 1 });
+    } else {
+      if (m.offset < r.first) r.first = m.offset;
+      if (m.offset > r.last) r.last = m.offset;
+      r.count++;
+    }
+  }
+  return [...ranges.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+}
+
+/** The message with the highest offset of each topic partition. */
+export function lastPerPartition<T extends Located>(messages: readonly T[]): T[] {
+  const last = new Map<string, T>();
+  for (const m of messages) {
+    const key = `${m.topic}\u0000${m.partition}`;
+    const kept = last.get(key);
+    if (kept === undefined || m.offset > kept.offset) last.set(key, m);
+  }
+  return [...last.values()];
+}
+
+/**
+ * Commits the batch: each partition up to its last message. Returns why it failed, if it did
+ * (a rebalance took the partition away, the group coordinator moved): the batch is delivered,
+ * so the only consequence is that it may be processed again.
+ */
+export async function commitOffsets(messages: readonly (Located & { commit(): void | Promise<void> })[]): Promise<string | undefined> {
+  const last = lastPerPartition(messages);
+  const results = await Promise.allSettled(last.map(async (m) => m.commit()));
+  const failed = results.map((r, i) => (r.status === 'rejected' ? `${sourceOf(last[i] as Located)}: ${describeError(r.reason)}` : undefined)).filter((f) => f !== undefined);
+  return failed.length === 0 ? undefined : failed.join('; ');
+}
