@@ -19,7 +19,8 @@ import { BATCH_ROW_COLUMN, batchCatalog, batchObjects, batchQuery } from '../src
 import { deadLetterMessage } from '../src/pipeline/dead-letters.ts';
 import { decodeBatch } from '../src/pipeline/decode-stage.ts';
 import { MetricsRegistry, escapeLabelValue } from '../src/pipeline/metrics.ts';
-import { commitOffsets, lastPerPartition, partitionRanges } from '../src/pipeline/offsets.ts';
+import { lastPerPartition } from '../src/kafka/partition-offsets.ts';
+import { commitOffsets, partitionRanges } from '../src/pipeline/offsets.ts';
 import { RateWindow } from '../src/pipeline/pipeline-metrics.ts';
 import { Pipeline, type ConsumedMessage } from '../src/pipeline/pipeline.ts';
 import { generateAlerts } from '../src/simulate/synthetic.ts';

@@ -321,7 +321,7 @@ export interface RegistryOptions {
 }
 
 /** The URL without user:password (those go in an Authorization header, never in messages). */
-function splitCredentials(url: string): { base: string; authorization: string | undefined } {
+export function splitCredentials(url: string): { base: string; authorization: string | undefined } {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -1,13 +1,8 @@
 // Input offsets of a batch: which range of each partition it covers, and the commit that marks
 // them done (the last message of each partition, i.e. its offset + 1 as the group's position).
 import { describeError } from '../kafka/errors.ts';
+import { lastPerPartition, type Located } from '../kafka/partition-offsets.ts';
 import { sourceOf } from './dead-letters.ts';
-
-interface Located {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-}
 
 export interface PartitionRange {
   topic: string;
@@ -32,17 +27,6 @@ export function partitionRanges(messages: readonly Located[]): PartitionRange[] 
     }
   }
   return [...ranges.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-}
-
-/** The message with the highest offset of each topic partition. */
-export function lastPerPartition<T extends Located>(messages: readonly T[]): T[] {
-  const last = new Map<string, T>();
-  for (const m of messages) {
-    const key = `${m.topic}\u0000${m.partition}`;
-    const kept = last.get(key);
-    if (kept === undefined || m.offset > kept.offset) last.set(key, m);
-  }
-  return [...last.values()];
 }
 
 /**

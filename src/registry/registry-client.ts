@@ -1,21 +1,7 @@
 // The producer side of a Confluent schema registry: registering a writer schema under a
 // subject to learn its id (reading schemas by id is formats/schema-source.ts's registryClient).
 import { SchemaSourceError } from '../formats/errors.ts';
-
-/** The registry URL without user:password, and the Basic authorization they make. */
-function splitCredentials(url: string): { base: string; authorization: string | undefined } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new SchemaSourceError('invalid', url, undefined, `schema registry URL "${url}" is not a valid URL`);
-  }
-  const authorization =
-    parsed.username === '' ? undefined : `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
-  parsed.username = '';
-  parsed.password = '';
-  return { base: parsed.toString().replace(/\/+$/, ''), authorization };
-}
+import { splitCredentials } from '../formats/schema-source.ts';
 
 /**
  * POST {url}/subjects/{subject}/versions {"schema": text} → the schema's id. Registries answer

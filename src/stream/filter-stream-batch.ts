@@ -79,19 +79,3 @@ export function outputPartition(inputPartition: number, hasKey: boolean, inputPa
   return hasKey ? undefined : inputPartition % outputPartitions;
 }
 
-export interface Located {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-}
-
-/** The last message of each topic partition in the batch (committing it commits the partition up to there). */
-export function lastPerPartition<T extends Located>(messages: readonly T[]): T[] {
-  const last = new Map<string, T>();
-  for (const m of messages) {
-    const key = `${m.topic}\u0000${m.partition}`;
-    const kept = last.get(key);
-    if (kept === undefined || m.offset > kept.offset) last.set(key, m);
-  }
-  return [...last.values()];
-}
