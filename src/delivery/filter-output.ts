@@ -88,9 +88,28 @@ export async function ensureFilterTopic(admin: Admin, topic: string, options: Fi
       } catch (err) {
         throw new Error(`setting ${changes.map(([n, v]) => `${n}=${v}`).join(', ')} on topic ${topic} failed: ${describeError(err)}`, { cause: err });
       }
+      await untilConfigApplied(admin, topic, Object.fromEntries(changes));
     }
   }
   return { topic, created: info.created, partitions: info.partitions, retentionMs, maxMessageBytes };
+}
+
+/**
+ * A KRaft broker applies a config change when it reads it from the metadata log, a moment
+ * after the alter request is answered: wait until it describes the new values, so callers
+ * (and producers sized by max.message.bytes) see the settings in force.
+ */
+async function untilConfigApplied(admin: Admin, topic: string, wanted: Record<string, string>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await topicConfig(admin, topic, Object.keys(wanted));
+    const pending = Object.entries(wanted).filter(([name, value]) => current.get(name) !== value);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`topic ${topic}: ${pending.map(([n, v]) => `${n}=${v}`).join(', ')} not in force ${timeoutMs / 1000} s after it was set`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export interface ProduceCounts {
