@@ -6,7 +6,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_TOPIC_PREFIX } from '../delivery/topic-name.ts';
-import { SchemaSourceError } from '../formats/errors.ts';
 import { repoRoot } from '../kafka/local-config.ts';
 import { describeError } from '../kafka/errors.ts';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_GROUP_ID, startBroker, type RunningBroker } from '../pipeline/broker.ts';
@@ -14,7 +13,7 @@ import { DEFAULT_HTTP_PORT } from '../pipeline/http-server.ts';
 import type { BatchReport } from '../pipeline/pipeline.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
-import { addSchemaOptions, forcedSchemaFrom, schemaSourceFrom, type SchemaFlags } from './schema-options.ts';
+import { addSchemaOptions, decodeOptionsFrom, type SchemaFlags } from './schema-options.ts';
 
 export const DEFAULT_STORE_PATH = path.join(repoRoot, '.data', 'nightjar.duckdb');
 
@@ -99,13 +98,7 @@ async function runBrokerCommand(flags: BrokerFlags): Promise<void> {
   const httpPort = integer(flags.httpPort, '--http-port', 0);
   if (httpPort > 65535) throw new UserError(`--http-port must be at most 65535, not ${httpPort}`);
   const kafka = kafkaSettingsFrom(flags);
-  let decode;
-  try {
-    decode = { schemas: schemaSourceFrom(flags), schema: forcedSchemaFrom(flags) };
-  } catch (err) {
-    if (err instanceof SchemaSourceError) throw new UserError(err.message);
-    throw err;
-  }
+  const decode = decodeOptionsFrom(flags);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
   let broker: RunningBroker;

@@ -28,6 +28,7 @@ import type { NewFilter } from '../service/types.ts';
 import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
+import { sleep } from '../util/sleep.ts';
 
 interface DemoFlags {
   visits: string;
@@ -157,14 +158,6 @@ async function firstRecord(settings: KafkaSettings, topic: string, timeoutMs: nu
 /** A logger that passes on warnings and errors only. */
 function problemsOnly(log: Logger): Logger {
   return { debug: () => {}, info: () => {}, warn: log.warn, error: log.error, child: (fields) => problemsOnly(log.child(fields)) };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {

@@ -11,6 +11,7 @@ import { rates, type TopicSnapshot } from '../stream/stats.ts';
 import { statusLines, statusObject } from '../stream/status-text.ts';
 import { topicProbe } from '../stream/topic-status.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
+import { sleep } from '../util/sleep.ts';
 
 interface MonitorFlags extends KafkaFlags {
   group?: string;
@@ -109,17 +110,3 @@ async function monitor(admin: Admin, settings: KafkaSettings, topic: string, opt
   }
 }
 
-/** Waits ms; false when the signal aborted (now or during the wait). */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve(ok);
-    };
-    const onAbort = (): void => done(false);
-    const timer = setTimeout(() => done(true), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

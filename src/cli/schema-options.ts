@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseSchema, type ParsedSchema } from '../formats/avro-schema.ts';
 import { builtinSchemas } from '../formats/builtin-schemas.ts';
+import { SchemaSourceError } from '../formats/errors.ts';
 import { combinedSource, registryClient, schemaDirectory, type SchemaSource } from '../formats/schema-source.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -44,5 +45,15 @@ export function forcedSchemaFrom(flags: SchemaFlags): ParsedSchema | undefined {
     return parseSchema(text);
   } catch (err) {
     throw new UserError(`${flags.schema} is not a usable Avro schema: ${(err as Error).message}`);
+  }
+}
+
+/** Both: what decodeMessage needs; a bad registry URL or schema directory is a one-line error. */
+export function decodeOptionsFrom(flags: SchemaFlags): { schemas: SchemaSource; schema: ParsedSchema | undefined } {
+  try {
+    return { schemas: schemaSourceFrom(flags), schema: forcedSchemaFrom(flags) };
+  } catch (err) {
+    if (err instanceof SchemaSourceError) throw new UserError(err.message);
+    throw err;
   }
 }

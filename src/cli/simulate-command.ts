@@ -2,7 +2,6 @@
 // cadence, like fink-alert-simulator and the LSST prototype's sendAlertStream.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { SchemaSourceError } from '../formats/errors.ts';
 import { describeError } from '../kafka/errors.ts';
 import { defaultRegistryStoreFile, registryPreload } from '../registry/registry-preload.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/registry-server.ts';
@@ -14,7 +13,7 @@ import { createProgressBar } from '../simulate/progress-bar.ts';
 import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
-import { addSchemaOptions, forcedSchemaFrom, schemaSourceFrom, type SchemaFlags } from './schema-options.ts';
+import { addSchemaOptions, decodeOptionsFrom, type SchemaFlags } from './schema-options.ts';
 
 interface SimulateFlags extends KafkaFlags, SchemaFlags {
   topic: string;
@@ -109,13 +108,7 @@ async function runSimulateCommand(flags: SimulateFlags): Promise<void> {
   const display = flags.display === undefined ? undefined : parseDisplayPath(flags.display);
   const synthetic = flags.synthetic === undefined ? undefined : { count: integer(flags.synthetic, 'synthetic', 1), seed: integer(flags.seed, 'seed', 0), cutouts: flags.cutouts };
   const kafka = kafkaSettingsFrom(flags);
-  let decode;
-  try {
-    decode = { schemas: schemaSourceFrom(flags), schema: forcedSchemaFrom(flags) };
-  } catch (err) {
-    if (err instanceof SchemaSourceError) throw new UserError(err.message);
-    throw err;
-  }
+  const decode = decodeOptionsFrom(flags);
 
   const stop = new AbortController();
   let interrupts = 0;

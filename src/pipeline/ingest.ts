@@ -15,6 +15,7 @@ import type { Logger } from '../util/log.ts';
 import { SchemaUnavailableError } from './decode-stage.ts';
 import { partitionRanges } from './offsets.ts';
 import type { BatchReport, ConsumedMessage, Pipeline } from './pipeline.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface RetryPolicy {
   /** Attempts at a batch for errors other than an unavailable schema source (default 5). */
@@ -50,19 +51,6 @@ export interface IngestResult {
   batches: number;
   messages: number;
   stoppedBy: IngestStop;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function describeBatch(messages: readonly ConsumedMessage[]): string {

@@ -12,6 +12,7 @@ import { BatchSender, type BatchSenderOptions } from './batch-sender.ts';
 import { groupObservations, observationDueMs, plannedCount, type Grouping } from './cadence.ts';
 import type { PreparedAlert } from './prepared-alert.ts';
 import type { ProgressBar } from './progress-bar.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface ReplaySource {
   /** Shown in `Total alert available (<description>)`: the data folders, or the synthetic seed. */
@@ -55,19 +56,6 @@ export interface ReplayResult {
 /** Epoch seconds with sub-millisecond digits, like Python's time.time(). */
 function epochSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 export async function replay(source: ReplaySource, options: ReplayOptions): Promise<ReplayResult> {
