@@ -10,6 +10,8 @@ import { registerSimulateCommand } from './simulate-command.ts';
 import { registerRegistryCommand } from './registry-command.ts';
 import { registerFilterCommand } from './filter-command.ts';
 import { registerBrokerCommand } from './broker-command.ts';
+import { registerViewCommand } from './view-command.ts';
+import { registerExportCommand } from './export-command.ts';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -24,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerRegistryCommand(program);
   registerFilterCommand(program);
   registerBrokerCommand(program);
+  registerViewCommand(program);
+  registerExportCommand(program);
 }
