@@ -10,6 +10,8 @@ import { registerSimulateCommand } from './simulate-command.ts';
 import { registerRegistryCommand } from './registry-command.ts';
 import { registerFilterCommand } from './filter-command.ts';
 import { registerBrokerCommand } from './broker-command.ts';
+import { registerRegisterCommand } from './register-command.ts';
+import { registerConsumeCommand } from './consume-command.ts';
 import { registerViewCommand } from './view-command.ts';
 import { registerExportCommand } from './export-command.ts';
 
@@ -26,6 +28,8 @@ export function registerCommands(program: Command): void {
   registerRegistryCommand(program);
   registerFilterCommand(program);
   registerBrokerCommand(program);
+  registerRegisterCommand(program);
+  registerConsumeCommand(program);
   registerViewCommand(program);
   registerExportCommand(program);
 }
