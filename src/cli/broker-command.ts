@@ -14,6 +14,7 @@ import type { BatchReport } from '../pipeline/pipeline.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
 import { addSchemaOptions, decodeOptionsFrom, type SchemaFlags } from './schema-options.ts';
+import { integerFlag } from './flag-values.ts';
 
 export const DEFAULT_STORE_PATH = path.join(repoRoot, '.data', 'nightjar.duckdb');
 
@@ -70,12 +71,6 @@ export function registerBrokerCommand(program: Command): void {
   addKafkaOptions(addSchemaOptions(command)).addHelpText('after', HELP).action(async (flags: BrokerFlags) => runBrokerCommand(flags));
 }
 
-function integer(text: string, flag: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${flag} must be an integer of at least ${min}, not "${text}"`);
-  return n;
-}
-
 function seconds(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a positive number of seconds, not "${text}"`);
@@ -95,7 +90,7 @@ async function runBrokerCommand(flags: BrokerFlags): Promise<void> {
   const topics = flags.topics.split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (topics.length === 0) throw new UserError('--topics needs at least one topic');
   if (flags.from !== 'earliest' && flags.from !== 'latest') throw new UserError(`--from must be earliest or latest, not "${flags.from}"`);
-  const httpPort = integer(flags.httpPort, '--http-port', 0);
+  const httpPort = integerFlag(flags.httpPort, '--http-port', 0);
   if (httpPort > 65535) throw new UserError(`--http-port must be at most 65535, not ${httpPort}`);
   const kafka = kafkaSettingsFrom(flags);
   const decode = decodeOptionsFrom(flags);
@@ -112,9 +107,9 @@ async function runBrokerCommand(flags: BrokerFlags): Promise<void> {
       httpPort,
       topicPrefix: flags.topicPrefix,
       deadLetterTopic: flags.deadLetterTopic,
-      batchSize: integer(flags.batchSize, '--batch-size', 1),
-      batchMs: integer(flags.batchMs, '--batch-ms', 1),
-      rowLimit: integer(flags.rowLimit, '--row-limit', 1),
+      batchSize: integerFlag(flags.batchSize, '--batch-size', 1),
+      batchMs: integerFlag(flags.batchMs, '--batch-ms', 1),
+      rowLimit: integerFlag(flags.rowLimit, '--row-limit', 1),
       filterTimeLimitMs: seconds(flags.filterTimeout, '--filter-timeout'),
       ...(flags.timeout === undefined ? {} : { idleMs: seconds(flags.timeout, '--timeout') }),
       decode,

@@ -18,6 +18,7 @@ import { topicProbe } from '../stream/topic-status.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
 import { addSchemaOptions, decodeOptionsFrom, type SchemaFlags } from './schema-options.ts';
+import { integerFlag } from './flag-values.ts';
 
 interface ConsumeFlags extends KafkaFlags, SchemaFlags {
   profile?: string;
@@ -92,12 +93,6 @@ async function setupFrom(flags: ConsumeFlags): Promise<ConsumeSetup> {
   return { settings, groupId: flags.groupId ?? profile?.group_id, topics, timeoutS };
 }
 
-function positiveInteger(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, not "${text}"`);
-  return n;
-}
-
 async function write(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, 'drain');
 }
@@ -121,7 +116,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   const groupId = setup.groupId;
   if (flags.statistics) return printStatistics(settings, groupId, setup.topics);
 
-  const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
+  const limit = flags.limit === undefined ? undefined : integerFlag(flags.limit, '--limit', 1);
   if (flags.startAt !== 'earliest' && flags.startAt !== 'latest') throw new UserError(`--start-at must be earliest or latest, not "${flags.startAt}"`);
   if (flags.format !== 'avro' && flags.format !== 'json') throw new UserError(`--format must be avro or json, not "${flags.format}"`);
   const format: SaveFormat = flags.format;

@@ -29,6 +29,7 @@ import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { sleep } from '../util/sleep.ts';
+import { integerFlag } from './flag-values.ts';
 
 interface DemoFlags {
   visits: string;
@@ -95,12 +96,6 @@ export function registerDemoCommand(program: Command): void {
     .action(async (flags: DemoFlags) => runDemo(flags));
 }
 
-function integer(text: string, name: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new UserError(`--${name} must be an integer of at least ${min}, not "${text}"`);
-  return n;
-}
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -161,12 +156,12 @@ function problemsOnly(log: Logger): Logger {
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
-  const maxVisits = integer(flags.visits, 'visits', 0);
+  const maxVisits = integerFlag(flags.visits, '--visits', 0);
   const interval = Number(flags.interval);
   if (!(interval >= 0) || !Number.isFinite(interval)) throw new UserError(`--interval must be a number of seconds, not "${flags.interval}"`);
-  const seed = integer(flags.seed, 'seed', 0);
-  const objects = integer(flags.objects, 'objects', 1);
-  const httpPort = integer(flags.httpPort, 'http-port', 0);
+  const seed = integerFlag(flags.seed, '--seed', 0);
+  const objects = integerFlag(flags.objects, '--objects', 1);
+  const httpPort = integerFlag(flags.httpPort, '--http-port', 0);
 
   if (!process.env.NIGHTJAR_KAFKA_BOOTSTRAP) {
     const started = await startLocalKafka(localKafkaConfig(), { onProgress: (line) => say(`kafka: ${line}`) });

@@ -5,6 +5,7 @@ import { runFilterStream } from '../stream/filter-stream.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
 import { addSchemaOptions, forcedSchemaFrom, schemaSourceFrom, type SchemaFlags } from './schema-options.ts';
+import { integerFlag } from './flag-values.ts';
 
 interface FilterStreamFlags extends KafkaFlags, SchemaFlags {
   where: string;
@@ -71,11 +72,11 @@ async function runCommand(input: string, output: string, flags: FilterStreamFlag
     where: flags.where,
     groupId: flags.group,
     from,
-    batchSize: integer(flags.batchSize, '--batch-size'),
+    batchSize: integerFlag(flags.batchSize, '--batch-size', 1),
     batchMs: number(flags.batchMs, '--batch-ms'),
-    maxPerBatch: flags.maxPerBatch === undefined ? undefined : integer(flags.maxPerBatch, '--max-per-batch'),
+    maxPerBatch: flags.maxPerBatch === undefined ? undefined : integerFlag(flags.maxPerBatch, '--max-per-batch', 1),
     deadLetter: flags.deadLetter,
-    limit: flags.limit === undefined ? undefined : integer(flags.limit, '--limit'),
+    limit: flags.limit === undefined ? undefined : integerFlag(flags.limit, '--limit', 1),
     idleTimeoutMs: flags.timeout === undefined ? undefined : number(flags.timeout, '--timeout') * 1000,
     progressMs: number(flags.progress, '--progress', true) * 1000,
     decode: { schemas: schemaSourceFrom(flags), schema: forcedSchemaFrom(flags) },
@@ -105,8 +106,3 @@ function number(text: string, flag: string, allowZero = false): number {
   return n;
 }
 
-function integer(text: string, flag: string): number {
-  const n = number(text, flag);
-  if (!Number.isSafeInteger(n)) throw new UserError(`${flag} must be a positive integer, not "${text}"`);
-  return n;
-}

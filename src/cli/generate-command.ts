@@ -10,6 +10,7 @@ import { recordCodec } from '../formats/record-codec.ts';
 import { createRng } from '../simulate/prng.ts';
 import { generateAlerts, type SyntheticOptions } from '../simulate/synthetic.ts';
 import { UserError } from '../util/errors.ts';
+import { integerFlag } from './flag-values.ts';
 
 /** Encoded alerts are flushed to the file in container blocks of about this many bytes. */
 const FLUSH_BYTES = 2 * 1024 * 1024;
@@ -118,10 +119,10 @@ export function registerGenerateCommand(program: Command): void {
     .option('--no-cutouts', 'leave out the FITS cutouts (alerts of ~3 KB instead of ~30 KB)')
     .option('--codec <name>', 'container block codec: null, deflate or snappy', 'null')
     .action(async (opts: { out: string; count: string; seed: string; objects?: string; nights?: string; startMjd: string; historyDays: string; cutouts: boolean; codec: string }) => {
-      const count = integer(opts.count, '--count', 0);
-      const seed = integer(opts.seed, '--seed', Number.MIN_SAFE_INTEGER);
-      const objects = opts.objects === undefined ? Math.max(100, Math.ceil(count / 10)) : integer(opts.objects, '--objects', 1);
-      const nights = opts.nights === undefined ? undefined : integer(opts.nights, '--nights', 1);
+      const count = integerFlag(opts.count, '--count', 0);
+      const seed = integerFlag(opts.seed, '--seed');
+      const objects = opts.objects === undefined ? Math.max(100, Math.ceil(count / 10)) : integerFlag(opts.objects, '--objects', 1);
+      const nights = opts.nights === undefined ? undefined : integerFlag(opts.nights, '--nights', 1);
       const startMjd = Number(opts.startMjd);
       if (!Number.isFinite(startMjd) || startMjd < 40587 || startMjd > 70000) throw new UserError(`--start-mjd must be an MJD between 40587 and 70000, got "${opts.startMjd}"`);
       const historyDays = Number(opts.historyDays);
@@ -133,10 +134,3 @@ export function registerGenerateCommand(program: Command): void {
     });
 }
 
-function integer(text: string, option: string, min: number): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) {
-    throw new UserError(`${option} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got "${text}"`);
-  }
-  return n;
-}

@@ -13,6 +13,7 @@ import { UserError } from '../util/errors.ts';
 import { stringify } from '../util/json.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
 import { addSchemaOptions, forcedSchemaFrom, schemaSourceFrom, type SchemaFlags } from './schema-options.ts';
+import { integerFlag } from './flag-values.ts';
 
 interface PrintFlags extends KafkaFlags, SchemaFlags {
   every: string;
@@ -50,12 +51,6 @@ reason, and printing goes on. A summary line goes to stderr at the end (also on 
   ).action(async (topic: string, flags: PrintFlags) => runPrint(topic, flags));
 }
 
-function positiveInteger(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, not "${text}"`);
-  return n;
-}
-
 /** A printable key: text when it is short readable UTF-8, otherwise its size. */
 function keyForJson(key: Buffer | null): string | { $bytes: number } | null {
   if (key === null) return null;
@@ -85,8 +80,8 @@ async function write(text: string): Promise<void> {
 const warn = (line: string): void => void process.stderr.write(`nightjar print: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
 
 async function runPrint(topic: string, flags: PrintFlags): Promise<void> {
-  const every = positiveInteger(flags.every, '--every');
-  const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
+  const every = integerFlag(flags.every, '--every', 1);
+  const limit = flags.limit === undefined ? undefined : integerFlag(flags.limit, '--limit', 1);
   if (flags.from !== 'earliest' && flags.from !== 'latest') throw new UserError(`--from must be earliest or latest, not "${flags.from}"`);
   let idleTimeoutMs: number | undefined;
   if (flags.timeout !== undefined) {

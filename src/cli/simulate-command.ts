@@ -14,6 +14,7 @@ import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
 import { addSchemaOptions, decodeOptionsFrom, type SchemaFlags } from './schema-options.ts';
+import { integerFlag } from './flag-values.ts';
 
 interface SimulateFlags extends KafkaFlags, SchemaFlags {
   topic: string;
@@ -67,14 +68,8 @@ stderr with the reason); ${EXIT_INTERRUPTED} stopped by Ctrl-C after flushing wh
     .action(async (flags: SimulateFlags) => runSimulateCommand(flags));
 }
 
-function integer(text: string, name: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be an integer of at least ${min}, not "${text}"`);
-  return n;
-}
-
 function gridFrom(flags: SimulateFlags): { grouping: Grouping; intervalSeconds: number } {
-  const perObservation = flags.alertsPerObservation !== undefined ? integer(flags.alertsPerObservation, 'alerts-per-observation', 1) : flags.rubin ? RUBIN_CADENCE.perObservation : undefined;
+  const perObservation = flags.alertsPerObservation !== undefined ? integerFlag(flags.alertsPerObservation, '--alerts-per-observation', 1) : flags.rubin ? RUBIN_CADENCE.perObservation : undefined;
   let intervalSeconds: number = flags.rubin ? RUBIN_CADENCE.intervalSeconds : DEFAULT_INTERVAL_SECONDS;
   if (flags.interval !== undefined) {
     intervalSeconds = Number(flags.interval);
@@ -103,10 +98,10 @@ async function runSimulateCommand(flags: SimulateFlags): Promise<void> {
   for (const given of flags.data ?? []) if (!existsSync(given)) throw new UserError(`--data ${given}: no such file or folder`);
   const encoding = flags.encoding as StreamEncoding;
   const { grouping, intervalSeconds } = gridFrom(flags);
-  const observations = integer(flags.observations, 'observations', -1);
-  const partitions = integer(flags.partitions, 'partitions', 1);
+  const observations = integerFlag(flags.observations, '--observations', -1);
+  const partitions = integerFlag(flags.partitions, '--partitions', 1);
   const display = flags.display === undefined ? undefined : parseDisplayPath(flags.display);
-  const synthetic = flags.synthetic === undefined ? undefined : { count: integer(flags.synthetic, 'synthetic', 1), seed: integer(flags.seed, 'seed', 0), cutouts: flags.cutouts };
+  const synthetic = flags.synthetic === undefined ? undefined : { count: integerFlag(flags.synthetic, '--synthetic', 1), seed: integerFlag(flags.seed, '--seed', 0), cutouts: flags.cutouts };
   const kafka = kafkaSettingsFrom(flags);
   const decode = decodeOptionsFrom(flags);
 
