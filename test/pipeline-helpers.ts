@@ -6,25 +6,42 @@ import { endOffsets, startOffsets } from '../src/kafka/topics.ts';
 
 export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** Every message now in the topic, in partition then offset order (a fresh group, from the start). */
+/**
+ * Every committed message now in the topic, in partition then offset order (a fresh group, from
+ * the start, read_committed). Reading ends when the consumer's position reaches the end offset
+ * of every partition: transaction markers and aborted records take offsets too, so counting
+ * messages would not tell when everything is read.
+ */
 export async function readTopic(settings: KafkaSettings, admin: Admin, topic: string, timeoutMs = 30_000): Promise<RawMessage[]> {
   const [starts, ends] = [await startOffsets(admin, topic), await endOffsets(admin, topic)];
-  const wanted = ends.reduce((sum, end, p) => sum + Number(end - (starts[p] ?? 0n)), 0);
-  if (wanted === 0) return [];
+  if (ends.every((end, p) => end <= (starts[p] ?? 0n))) return [];
   const consumer = createConsumer(settings, { groupId: `nightjar-test-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`, fromBeginning: true, role: 'test-reader' });
   const got: RawMessage[] = [];
-  const timer = setTimeout(() => void consumer.close().catch(() => undefined), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void consumer.close().catch(() => undefined);
+  }, timeoutMs);
   try {
     const stream = await consumer.consume([topic]);
-    for await (const m of stream) {
-      got.push(m);
-      if (got.length >= wanted) break;
+    const atEnd = (): boolean => stream.readableLength === 0 && ends.every((end, p) => end <= (starts[p] ?? 0n) || (stream.offsetsToFetch.get(`${topic}:${p}`) ?? 0n) >= end);
+    // Checked between messages and after each fetch (a fetch of only markers brings no message).
+    const poll = setInterval(() => {
+      if (atEnd()) void stream.close().catch(() => undefined);
+    }, 50);
+    try {
+      for await (const m of stream) {
+        got.push(m);
+        if (atEnd()) break;
+      }
+    } finally {
+      clearInterval(poll);
     }
   } finally {
     clearTimeout(timer);
     await consumer.close().catch(() => undefined);
   }
-  if (got.length < wanted) throw new Error(`read ${got.length} of the ${wanted} messages of ${topic} within ${timeoutMs} ms`);
+  if (timedOut) throw new Error(`read ${got.length} messages of ${topic} but not up to its end offsets (${ends.join(', ')}) within ${timeoutMs} ms`);
   return got.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
 }
 

@@ -4,7 +4,7 @@
 // lists are sent as consecutive sends of bounded size; sending them one after the other keeps
 // the order of the messages within each partition.
 import type { ProduceResult } from '@platformatic/kafka';
-import type { BytesProducer } from './connection.ts';
+import type { BytesSender } from './connection.ts';
 import { describeError } from './errors.ts';
 
 export interface OutgoingMessage {
@@ -51,7 +51,7 @@ export function splitBySize<T extends OutgoingMessage>(messages: readonly T[], m
 
 /** Sends every message, in order, in sends of at most maxBytes; resolves when all are acknowledged. */
 export async function sendAll(
-  producer: BytesProducer,
+  producer: BytesSender,
   messages: readonly OutgoingMessage[],
   maxBytes: number = DEFAULT_MAX_SEND_BYTES,
 ): Promise<ProduceResult[]> {

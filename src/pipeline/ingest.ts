@@ -5,12 +5,19 @@
 // A batch that cannot be completed is not committed and is processed again, from the start:
 // - the schema registry does not answer: wait and retry for as long as it takes (the alerts are
 //   fine, dead-lettering them would be wrong), backing off up to 30 s;
-// - anything else (Kafka refusing the records, the store failing): retry a few times, then
-//   stop with the error; the uncommitted batch is processed again by the next broker to start.
-// Aborting (Ctrl-C) lets the batch under way finish and commit, then stops.
+// - the batch's Kafka transaction was aborted (Kafka unreachable or restarting): the same, wait
+//   and retry; nothing of the batch is visible, so the next attempt starts clean. Except when
+//   another process took over this instance's transactional id (fenced): stop;
+// - anything else (the store failing): retry a few times, then stop with the error; the
+//   uncommitted batch is processed again by the next broker to start.
+// Before each attempt, messages fetched under an older consumer group membership are dropped:
+// after a rebalance the stream fetches them again from the committed offsets (if this member
+// still owns their partition), and committing them under the old membership would be refused.
+// Aborting (Ctrl-C, SIGTERM) lets the batch under way finish and commit, then stops.
 import type { Batch } from '../stream/filter-stream-batcher.ts';
 import { Batcher } from '../stream/filter-stream-batcher.ts';
-import { describeError } from '../kafka/errors.ts';
+import { describeError, hasKafkaErrorCode } from '../kafka/errors.ts';
+import { TransactionAbortedError } from '../kafka/transactions.ts';
 import type { Logger } from '../util/log.ts';
 import { SchemaUnavailableError } from './decode-stage.ts';
 import { partitionRanges } from './offsets.ts';
@@ -43,6 +50,15 @@ export interface IngestOptions {
   onBatch?: (report: BatchReport) => void;
   /** Told when the loop starts retrying a batch, resumes, stops or fails. */
   onState?: (state: IngestState, detail?: string) => void;
+  /** Whether a message was fetched under the consumer's current group membership (default: all are). */
+  current?: (message: ConsumedMessage) => boolean;
+}
+
+/** Kafka's PRODUCER_FENCED and INVALID_PRODUCER_EPOCH: a newer process has this transactional id. */
+const FENCED_CODES = [90, 47];
+
+function isFenced(err: unknown): boolean {
+  return FENCED_CODES.some((code) => hasKafkaErrorCode(err, code));
 }
 
 export type IngestStop = 'aborted' | 'ended' | 'idle';
@@ -77,9 +93,11 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       if (batch.items.length > 0) {
         const report = await processWithRetries(pipeline, batch.items, retry, options);
         if (report === undefined) return { ...result, stoppedBy: 'aborted' };
-        result.batches++;
-        result.messages += batch.items.length;
-        options.onBatch?.(report);
+        if (report !== 'dropped') {
+          result.batches++;
+          result.messages += batch.items.length;
+          options.onBatch?.(report);
+        }
       }
       if (batch.end === 'aborted') return { ...result, stoppedBy: 'aborted' };
       if (batch.end === 'idle') return { ...result, stoppedBy: 'idle' };
@@ -90,11 +108,24 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   }
 }
 
-/** The batch's report, or undefined when aborted while waiting to retry (nothing committed). */
-async function processWithRetries(pipeline: Pipeline, messages: ConsumedMessage[], retry: RetryPolicy, options: IngestOptions): Promise<BatchReport | undefined> {
+/**
+ * The batch's report; 'dropped' when none of its messages belongs to the current membership any
+ * more; undefined when aborted while waiting to retry (nothing committed).
+ */
+async function processWithRetries(pipeline: Pipeline, batch: ConsumedMessage[], retry: RetryPolicy, options: IngestOptions): Promise<BatchReport | 'dropped' | undefined> {
   let failures = 0;
   let delay = retry.initialDelayMs;
+  let messages = batch;
   for (;;) {
+    const current = options.current;
+    if (current !== undefined) {
+      const kept = messages.filter(current);
+      if (kept.length < messages.length) {
+        options.log.info('messages of an earlier group membership dropped (fetched again from the committed offsets)', { dropped: messages.length - kept.length, offsets: describeBatch(messages) });
+        messages = kept;
+      }
+      if (messages.length === 0) return 'dropped';
+    }
     try {
       const report = await pipeline.processBatch(messages);
       if (failures > 0) {
@@ -104,16 +135,17 @@ async function processWithRetries(pipeline: Pipeline, messages: ConsumedMessage[
       return report;
     } catch (err) {
       const waitingForSchemas = err instanceof SchemaUnavailableError;
+      const waitingForKafka = err instanceof TransactionAbortedError && !isFenced(err);
       failures++;
-      const reason = waitingForSchemas ? 'schema-source-unavailable' : 'error';
+      const reason = waitingForSchemas ? 'schema-source-unavailable' : waitingForKafka ? 'transaction-aborted' : 'error';
       pipeline.metrics.batchRetries.inc({ reason });
       const message = describeError(err);
-      if (!waitingForSchemas && failures >= retry.maxAttempts) {
+      if (!waitingForSchemas && !waitingForKafka && failures >= retry.maxAttempts) {
         options.onState?.('failed', message);
         throw new Error(`a batch failed ${failures} times (${describeBatch(messages)}), nothing of it committed: ${message}`, { cause: err });
       }
       options.onState?.('retrying', message);
-      options.log.warn(waitingForSchemas ? 'schema source unavailable: batch not processed, retrying' : 'batch failed, retrying', {
+      options.log.warn(waitingForSchemas ? 'schema source unavailable: batch not processed, retrying' : waitingForKafka ? 'batch transaction aborted, retrying' : 'batch failed, retrying', {
         attempt: failures,
         retryInMs: delay,
         offsets: describeBatch(messages),
