@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Admin } from '@platformatic/kafka';
-import { backfill, BACKFILL_RECORDS, BATCH_FRAMING_BYTES, DEFAULT_RETENTION_MS, ensureFilterTopic, moveFilterTopic, produceFilterRecords, resetFilterTopic, topicConfig } from '../src/delivery/filter-output.ts';
+import { backfill, BACKFILL_RECORDS, DEFAULT_RETENTION_MS, ensureFilterTopic, moveFilterTopic, produceFilterRecords, resetFilterTopic, topicConfig } from '../src/delivery/filter-output.ts';
 import { formatUtc, type FilterRow } from '../src/delivery/records.ts';
 import { avroStreamEncoder, DEFAULT_MAX_RECORD_BYTES, jsonStreamEncoder, type EncodedRecord } from '../src/delivery/stream-encoder.ts';
 import { avroStreamPlan } from '../src/delivery/avro-records.ts';
@@ -17,7 +17,7 @@ import { readAlertFile } from '../src/formats/files.ts';
 import { decodeMessage } from '../src/formats/message.ts';
 import { createAdmin, createConsumer, createProducer, defaultSettings, type BytesProducer, type KafkaSettings } from '../src/kafka/connection.ts';
 import { repoRoot } from '../src/kafka/local-config.ts';
-import { deleteTopic, endOffsets, listTopics, startOffsets } from '../src/kafka/topics.ts';
+import { deleteTopic, endOffsets, listTopics, RECORD_BATCH_FRAMING_BYTES, startOffsets } from '../src/kafka/topics.ts';
 import { parse } from '../src/util/json.ts';
 import { acquireLocalKafka, releaseLocalKafka, type Lease } from './setup/local-kafka.ts';
 
@@ -83,16 +83,16 @@ function rowOf(alert: Alert): FilterRow {
 test('a filter topic gets 7 days of retention and a record limit above the broker default; a changed setting reaches an existing topic', { timeout: 60_000 }, async () => {
   const topic = newTopic('config');
   const info = await ensureFilterTopic(admin, topic);
-  assert.deepEqual(info, { topic, created: true, partitions: 1, retentionMs: DEFAULT_RETENTION_MS, maxMessageBytes: DEFAULT_MAX_RECORD_BYTES + BATCH_FRAMING_BYTES });
+  assert.deepEqual(info, { topic, created: true, partitions: 1, retentionMs: DEFAULT_RETENTION_MS, maxMessageBytes: DEFAULT_MAX_RECORD_BYTES + RECORD_BATCH_FRAMING_BYTES });
   let config = await topicConfig(admin, topic, ['retention.ms', 'max.message.bytes']);
   assert.equal(config.get('retention.ms'), String(7 * 24 * 3600 * 1000));
-  assert.equal(config.get('max.message.bytes'), String(DEFAULT_MAX_RECORD_BYTES + BATCH_FRAMING_BYTES));
+  assert.equal(config.get('max.message.bytes'), String(DEFAULT_MAX_RECORD_BYTES + RECORD_BATCH_FRAMING_BYTES));
 
   const again = await ensureFilterTopic(admin, topic, { retentionMs: 3_600_000, maxRecordBytes: 2_000_000 });
   assert.equal(again.created, false);
   config = await topicConfig(admin, topic, ['retention.ms', 'max.message.bytes']);
   assert.equal(config.get('retention.ms'), '3600000');
-  assert.equal(config.get('max.message.bytes'), String(2_000_000 + BATCH_FRAMING_BYTES));
+  assert.equal(config.get('max.message.bytes'), String(2_000_000 + RECORD_BATCH_FRAMING_BYTES));
 });
 
 test('full records of real Rubin alerts, over 1 MB included, arrive byte for byte; records over the limit are dropped and counted', { timeout: 120_000 }, async () => {

@@ -4,8 +4,9 @@
 // (identifiers re-quoted from the catalog, literals re-written, functions from the allow-list),
 // never copied from the user's text.
 import { findColumn, findTable, type Catalog, type CatalogTable } from './catalog.ts';
-import { allowedFunctions, allowedOperators, isAggregateName, refusedWithAdvice, type AllowedFunction } from './functions.ts';
+import { allowedFunctions, allowedOperators, internalFunctions, isAggregateName, refusedWithAdvice, textLiteral, type AllowedFunction } from './functions.ts';
 import type { AstExpression, AstType } from './sql-ast.ts';
+import { likeProblem, likeToRegex } from './sql-patterns.ts';
 import { findControlCharacter, quoteIdentifier, quoteString } from './sql-text.ts';
 import { closestName, describeNonAscii } from './suggest.ts';
 
@@ -50,9 +51,10 @@ export interface Emitted {
 
 export const maxExpressionDepth = 100;
 
-const emittedFunctions: ReadonlyMap<string, AllowedFunction> = new Map(
-  [...allowedFunctions.values()].flatMap((f) => (f.emitAs === undefined ? [] : [[f.emitAs, f] as const])),
-);
+const emittedFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
+  ...[...allowedFunctions.values()].flatMap((f) => (f.emitAs === undefined ? [] : [[f.emitAs, f] as const])),
+  ...internalFunctions,
+]);
 
 const comparisonSql: Readonly<Record<string, string>> = {
   COMPARE_EQUAL: '=',
@@ -356,6 +358,15 @@ function functionCall(node: AstExpression, ctx: CompileContext, at: number, sub:
     const args = compileAll(children, sub);
     if (args === undefined) return undefined;
     const [a, b] = args;
+    if (op.like !== undefined && a !== undefined && b !== undefined && args.length === 2) {
+      // Matched by RE2 (sql-patterns.ts): DuckDB's LIKE backtracks on some patterns.
+      const pattern = textLiteral(children[1]);
+      if (pattern === undefined) return fail(ctx, at, `the pattern of ${op.sql} must be quoted text, e.g. objectId ${op.sql} 'ZTF21%' (in ${where})`);
+      const problem = likeProblem(pattern);
+      if (problem !== undefined) return fail(ctx, at, `${problem} (in ${where})`);
+      const match = `nj_like(${a.sql}, ${quoteString(likeToRegex(pattern, op.like.caseInsensitive))})`;
+      return { sql: op.like.negated ? `(NOT ${match})` : match, display: `${wrap(a)} ${op.sql} ${wrap(b)}`, atomic: false };
+    }
     if (args.length === 1 && a !== undefined && op.arity !== 2) {
       return { sql: `(${op.sql} ${a.sql})`, display: `${op.sql}${wrap(a)}`, atomic: false };
     }
@@ -382,6 +393,8 @@ function functionCall(node: AstExpression, ctx: CompileContext, at: number, sub:
     const expected = allowed.minArgs === allowed.maxArgs ? `${allowed.minArgs}` : allowed.maxArgs === Infinity ? `at least ${allowed.minArgs}` : `${allowed.minArgs} or ${allowed.maxArgs}`;
     return fail(ctx, at, `${name}() takes ${expected} argument${expected === '1' ? '' : 's'}, not ${children.length} (in ${where})`);
   }
+  const argsProblem = allowed.checkArgs?.(children);
+  if (argsProblem !== undefined) return fail(ctx, at, `${argsProblem} (in ${where})`);
   const args = compileAll(children, sub);
   if (args === undefined) return undefined;
   return {

@@ -7,6 +7,9 @@ import { openFilterDatabase, type FilterDatabase } from './filter-database.ts';
 import type { CompiledFilter, FilterError } from './parse-filter.ts';
 import { quoteIdentifier } from './sql-text.ts';
 
+/** Time allowed for checking a filter on its one row of NULLs. */
+const CHECK_TIME_LIMIT_MS = 5000;
+
 export class FilterChecker {
   private readonly database: FilterDatabase;
   private queue: Promise<unknown> = Promise.resolve();
@@ -48,12 +51,21 @@ export class FilterChecker {
   }
 
   private async problem(sql: string): Promise<string | undefined> {
+    // One row takes microseconds; a filter still running after this long would stall every batch.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.database.setup.interrupt();
+    }, CHECK_TIME_LIMIT_MS);
     try {
       await this.database.setup.run(sql);
       return undefined;
     } catch (error) {
+      if (timedOut) return `the filter took more than ${CHECK_TIME_LIMIT_MS / 1000} s on a single row: it would be far too slow on a batch`;
       // DuckDB's message quotes the compiled SQL ("LINE 1: ..."), not what the user wrote.
       return (error as Error).message.split('\n')[0]?.trim();
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -1,5 +1,7 @@
 // What a filter may call. Everything not listed here is refused by the compiler, so this
 // list (not a list of forbidden names) is the boundary of the language.
+import type { AstExpression } from './sql-ast.ts';
+import { REGEX_TEXT_LIMIT, regexProblem } from './sql-patterns.ts';
 
 export interface AllowedFunction {
   /** Fewest and most arguments (max Infinity for variadic). */
@@ -7,12 +9,27 @@ export interface AllowedFunction {
   maxArgs: number;
   /** The SQL function the compiled filter calls, when it differs from the user's name. */
   emitAs?: string;
-  group: 'math' | 'null' | 'text' | 'astronomy';
+  group: 'math' | 'null' | 'text' | 'astronomy' | 'internal';
   doc: string;
+  /** Why these arguments are refused, or undefined (for arguments that must be literals the filter can be judged by). */
+  checkArgs?: (args: readonly AstExpression[]) => string | undefined;
 }
 
 const fn = (group: AllowedFunction['group'], minArgs: number, maxArgs: number, doc: string, emitAs?: string): AllowedFunction =>
   emitAs === undefined ? { group, minArgs, maxArgs, doc } : { group, minArgs, maxArgs, doc, emitAs };
+
+/** The text of a quoted-text literal argument, or undefined for anything else. */
+export function textLiteral(node: AstExpression | undefined): string | undefined {
+  const value = node?.class === 'CONSTANT' ? node.value : undefined;
+  return value !== undefined && value.is_null !== true && value.type?.id === 'VARCHAR' && typeof value.value === 'string' ? value.value : undefined;
+}
+
+/** regexp_matches(text, 'pattern'): the pattern is quoted text, short and without runaway repetitions (sql-patterns.ts). */
+function regexArgs(args: readonly AstExpression[]): string | undefined {
+  const pattern = textLiteral(args[1]);
+  if (pattern === undefined) return "the pattern of regexp_matches must be quoted text, e.g. regexp_matches(objectId, '^ZTF2')";
+  return regexProblem(pattern);
+}
 
 /** Named functions, by lower-case name. */
 export const allowedFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
@@ -63,14 +80,26 @@ export const allowedFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
   ['ends_with', fn('text', 2, 2, 'true if s ends with suffix')],
   ['contains', fn('text', 2, 2, 'true if s contains the text')],
   ['concat', fn('text', 1, Infinity, 'joins its arguments as text, skipping NULLs')],
-  ['regexp_matches', fn('text', 2, 2, 'true if s matches the regular expression (RE2 syntax)')],
+  ['regexp_matches', { ...fn('text', 2, 2, `true if s matches the regular expression (RE2 syntax; a quoted pattern of at most 200 characters, counts {n,m} up to 20; the first ${REGEX_TEXT_LIMIT} characters of s are read)`, 'nj_regexp_matches'), checkArgs: regexArgs }],
   ['mjdnow', fn('astronomy', 0, 0, 'the current Modified Julian Date (UTC, with fraction of day)')],
   ['flux2mag', fn('astronomy', 1, 1, 'AB magnitude of a flux in nJy: -2.5 log10(flux) + 31.4; NULL for flux <= 0')],
   ['angdist', fn('astronomy', 4, 4, 'angdist(ra1, dec1, ra2, dec2): angular distance in arcseconds; coordinates in degrees')],
 ]);
 
+/** Functions only Nightjar's compiled SQL calls (accepted when it is read back, never from users). */
+export const internalFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
+  ['nj_like', fn('internal', 2, 2, 'LIKE and ILIKE, compiled: a whole-text RE2 match (sql-patterns.ts)')],
+]);
+
+export interface AllowedOperator {
+  arity: 1 | 2 | 'both';
+  sql: string;
+  /** LIKE and its kin: compiled into nj_like with the pattern translated (sql-patterns.ts). */
+  like?: { negated: boolean; caseInsensitive: boolean };
+}
+
 /** Operators as they appear in DuckDB's parse tree (function nodes with is_operator set). */
-export const allowedOperators: ReadonlyMap<string, { arity: 1 | 2 | 'both'; sql: string }> = new Map([
+export const allowedOperators: ReadonlyMap<string, AllowedOperator> = new Map<string, AllowedOperator>([
   ['+', { arity: 'both', sql: '+' }],
   ['-', { arity: 'both', sql: '-' }],
   ['*', { arity: 2, sql: '*' }],
@@ -80,10 +109,10 @@ export const allowedOperators: ReadonlyMap<string, { arity: 1 | 2 | 'both'; sql:
   ['^', { arity: 2, sql: '^' }],
   ['**', { arity: 2, sql: '**' }],
   ['||', { arity: 2, sql: '||' }],
-  ['~~', { arity: 2, sql: 'LIKE' }],
-  ['!~~', { arity: 2, sql: 'NOT LIKE' }],
-  ['~~*', { arity: 2, sql: 'ILIKE' }],
-  ['!~~*', { arity: 2, sql: 'NOT ILIKE' }],
+  ['~~', { arity: 2, sql: 'LIKE', like: { negated: false, caseInsensitive: false } }],
+  ['!~~', { arity: 2, sql: 'NOT LIKE', like: { negated: true, caseInsensitive: false } }],
+  ['~~*', { arity: 2, sql: 'ILIKE', like: { negated: false, caseInsensitive: true } }],
+  ['!~~*', { arity: 2, sql: 'NOT ILIKE', like: { negated: true, caseInsensitive: true } }],
 ]);
 
 /** Names people reach for that are refused, with the reason and what to use instead. */
@@ -124,4 +153,7 @@ export const helperMacros: readonly string[] = [
   'CREATE MACRO nj_log2(x) AS CASE WHEN x > 0 THEN log2(x) ELSE NULL END',
   'CREATE MACRO nj_asin(x) AS CASE WHEN x BETWEEN -1 AND 1 THEN asin(x) ELSE NULL END',
   'CREATE MACRO nj_acos(x) AS CASE WHEN x BETWEEN -1 AND 1 THEN acos(x) ELSE NULL END',
+  // Pattern matching that cannot run away (sql-patterns.ts): RE2 only, regexp_matches on a bounded text.
+  `CREATE MACRO nj_regexp_matches(s, p) AS regexp_matches(left(s, ${REGEX_TEXT_LIMIT}), p)`,
+  'CREATE MACRO nj_like(s, p) AS regexp_full_match(s, p)',
 ];

@@ -13,7 +13,7 @@ import { checkCatalog, findColumn, findTable, primaryTable, type Catalog, type C
 import { compileExpression, type CompileContext, type Emitted, type ExpressionScope, type FilterError, type FilterPart } from './compile-expression.ts';
 import type { AstExpression, AstQueryNode, ParseOutcome } from './sql-ast.ts';
 import { sharedSqlParser, type SqlParser } from './sql-parser.ts';
-import { byteOffsetToIndex, findControlCharacter, findStatementTerminator, quoteIdentifier } from './sql-text.ts';
+import { byteOffsetToIndex, findControlCharacter, findInvisibleCharacter, findStatementTerminator, quoteIdentifier } from './sql-text.ts';
 import { closestName } from './suggest.ts';
 
 export type { FilterError, FilterPart } from './compile-expression.ts';
@@ -101,6 +101,11 @@ function checkText(text: unknown, part: 'select' | 'where', errors: FilterError[
   if (text.length > maxPartLength) return fail(errors, part, maxPartLength, `the ${partName(part)} box is longer than ${maxPartLength} characters`);
   const nul = text.indexOf('\u0000');
   if (nul >= 0) return fail(errors, part, nul, `the ${partName(part)} box contains a NUL character`);
+  const hidden = findInvisibleCharacter(text);
+  if (hidden >= 0) {
+    const code = (text.codePointAt(hidden) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return fail(errors, part, hidden, `the ${partName(part)} box contains an invisible or direction-changing character (U+${code}): retype the text without it`);
+  }
   const keyword = part === 'select' ? /^\s*select\b/i : /^\s*where\b/i;
   const lead = keyword.exec(text);
   if (lead !== null) {
@@ -163,7 +168,12 @@ async function parsePart(parser: SqlParser, part: 'select' | 'where', text: stri
   }
   if (!outcome.ok) {
     const offset = outcome.position === undefined ? 0 : (locate(outcome.position) ?? text.length);
-    const message = /Only SELECT statements/.test(outcome.message) ? 'only expressions are allowed here, not statements' : outcome.message;
+    // DuckDB's depth message suggests a SET that a filter cannot make.
+    const message = /Only SELECT statements/.test(outcome.message)
+      ? 'only expressions are allowed here, not statements'
+      : /expression depth limit/i.test(outcome.message)
+        ? 'the expression is nested too deeply'
+        : outcome.message;
     return fail(errors, part, offset, `${message} in ${word}`);
   }
   if (outcome.statements.length !== 1) return fail(errors, part, 0, `${word} must be one ${part === 'select' ? 'list of columns' : 'condition'}, not several statements`);

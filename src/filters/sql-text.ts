@@ -101,3 +101,14 @@ export function findControlCharacter(text: string, allowLineBreaks: boolean): nu
   }
   return -1;
 }
+
+// Format characters (zero-width spaces and joiners, bidirectional overrides and isolates, the
+// byte-order mark, soft hyphens), line and paragraph separators and C1 controls: none is ever
+// needed in a filter, and each can make the text read differently from what runs (a
+// right-to-left override reorders what a reviewer sees; a zero-width space splits a name).
+const invisible = /[\p{Cf}\u2028\u2029\u0080-\u009f]/u;
+
+/** Index of the first invisible or direction-changing character in text, or -1. */
+export function findInvisibleCharacter(text: string): number {
+  return invisible.exec(text)?.index ?? -1;
+}

@@ -90,7 +90,11 @@ function isLong(s: unknown): boolean {
   return typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long';
 }
 
+// Parsed schemas by text, least recently used first. A stream uses a handful of schemas; the
+// bound keeps one that sends ever-different schema texts (a broken or hostile producer) from
+// growing memory without end: each parsed Rubin schema with its compiled codec holds ~0.2 MB.
 const cache = new Map<string, ParsedSchema>();
+const CACHE_LIMIT = 64;
 
 /**
  * Parses an Avro schema (JSON text or object). Named types already parsed can be passed in
@@ -99,7 +103,11 @@ const cache = new Map<string, ParsedSchema>();
 export function parseSchema(schema: string | object, registry?: Record<string, Type>): ParsedSchema {
   const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
   const cached = registry === undefined ? cache.get(text) : undefined;
-  if (cached) return cached;
+  if (cached) {
+    cache.delete(text);
+    cache.set(text, cached);
+    return cached;
+  }
   let json: Json;
   try {
     json = JSON.parse(text) as Json;
@@ -112,7 +120,10 @@ export function parseSchema(schema: string | object, registry?: Record<string, T
     typeHook: (s: unknown) => (isLong(s) ? BigIntLong : undefined),
   } as Partial<avro.ForSchemaOptions>);
   const parsed: ParsedSchema = { name: type.name ?? type.typeName, text, type };
-  if (registry === undefined) cache.set(text, parsed);
+  if (registry === undefined) {
+    cache.set(text, parsed);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  }
   return parsed;
 }
 

@@ -27,6 +27,34 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 const DEFLATE_MAX_RATIO = 1032;
 const SNAPPY_MAX_RATIO = 22;
 
+/**
+ * The data would decompress to more than the caller's limit: not corrupt as far as anyone can
+ * tell, just too large to accept (a decompression bomb looks like this). Decompression stops at
+ * the limit, so nothing larger is ever allocated.
+ */
+export class DecompressedTooLargeError extends Error {
+  readonly limit: number;
+  constructor(what: string, limit: number, detail: string) {
+    super(`${what} decompresses to more than the ${limit}-byte limit (${detail})`);
+    this.name = 'DecompressedTooLargeError';
+    this.limit = limit;
+  }
+}
+
+/** Inflates (raw deflate or gzip) with no output beyond maxBytes; more would be DecompressedTooLargeError. */
+export function inflateBounded(inflate: (data: Buffer, options: { maxOutputLength: number }) => Buffer, data: Buffer, maxBytes: number, what: string): Buffer {
+  // zlib's largest expansion is 1032:1: a bound below the caller's means the data is corrupt, not large.
+  const limit = Math.min(maxBytes, data.length * DEFLATE_MAX_RATIO + 1024);
+  try {
+    return inflate(data, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' && limit === maxBytes) {
+      throw new DecompressedTooLargeError(what, maxBytes, `${data.length} bytes compressed`);
+    }
+    throw new Error(`${what} is corrupt: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 const nullCodec: BlockCodec = {
   name: 'null',
   decompress: (data) => data,
@@ -35,14 +63,7 @@ const nullCodec: BlockCodec = {
 
 const deflateCodec: BlockCodec = {
   name: 'deflate',
-  decompress(data, maxBytes) {
-    const limit = Math.min(maxBytes, data.length * DEFLATE_MAX_RATIO + 1024);
-    try {
-      return inflateRawSync(data, { maxOutputLength: limit });
-    } catch (err) {
-      throw new Error(`deflate block is corrupt: ${(err as Error).message}`, { cause: err });
-    }
-  },
+  decompress: (data, maxBytes) => inflateBounded(inflateRawSync, data, maxBytes, 'deflate block'),
   compress: (data, options) => deflateRawSync(data, { level: options?.deflateLevel ?? 6 }),
 };
 
@@ -56,6 +77,8 @@ const snappyCodec: BlockCodec = {
     try {
       out = snappy.uncompress(body, limit);
     } catch (err) {
+      // snappyjs checks the declared length against the limit before allocating anything.
+      if (limit === maxBytes && /too big/.test((err as Error).message)) throw new DecompressedTooLargeError('snappy block', maxBytes, (err as Error).message);
       throw new Error(`snappy block is corrupt: ${(err as Error).message}`, { cause: err });
     }
     const expected = data.readUInt32BE(data.length - 4);

@@ -5,7 +5,7 @@
 // writing takes the same metadata order, sync marker and block layout to reproduce a file.
 import { randomBytes } from 'node:crypto';
 import { parseSchemaBytes, type ParsedSchema } from './avro-schema.ts';
-import { blockCodec, DEFAULT_MAX_DECOMPRESSED_BYTES, type CodecName } from './codecs.ts';
+import { blockCodec, DecompressedTooLargeError, DEFAULT_MAX_DECOMPRESSED_BYTES, type CodecName } from './codecs.ts';
 import { AvroBodyError, DecodeError } from './errors.ts';
 import { AvroReader, AvroWriter, formatPath, recordCodec } from './record-codec.ts';
 
@@ -57,7 +57,7 @@ export function isContainer(buf: Buffer): boolean {
   return buf.length >= 4 && buf[0] === 0x4f && buf[1] === 0x62 && buf[2] === 0x6a && buf[3] === 0x01;
 }
 
-function fail(options: ReadContainerOptions | undefined, offset: number, reason: string, extra: Partial<{ schema: ParsedSchema; where: string; cause: unknown }> = {}): never {
+function fail(options: ReadContainerOptions | undefined, offset: number, reason: string, extra: Partial<{ schema: ParsedSchema; where: string; tooLarge: boolean; cause: unknown }> = {}): never {
   throw new DecodeError({
     encoding: 'container',
     offset,
@@ -65,6 +65,7 @@ function fail(options: ReadContainerOptions | undefined, offset: number, reason:
     source: options?.source,
     schemaName: extra.schema?.name,
     where: extra.where,
+    tooLarge: extra.tooLarge,
     cause: extra.cause,
   });
 }
@@ -142,7 +143,7 @@ export function readContainer(buf: Buffer, options?: ReadContainerOptions): Cont
     try {
       data = codec.decompress(stored, maxBytes);
     } catch (err) {
-      return fail(options, dataOffset, `${where}: ${(err as Error).message}`, { schema, cause: err });
+      return fail(options, dataOffset, `${where}: ${(err as Error).message}`, { schema, tooLarge: err instanceof DecompressedTooLargeError, cause: err });
     }
     if (records.minSize > 0 ? count * records.minSize > data.length : count > data.length + 1_000_000) {
       fail(options, offset, `${where}: ${count} records cannot fit in ${data.length} bytes`, { schema });

@@ -19,6 +19,8 @@ export interface DecodeErrorDetails {
   readonly source?: string | undefined;
   /** Extra location, e.g. "block 2, record 5, field diaSource.psfFlux". */
   readonly where?: string | undefined;
+  /** The data would decompress to more than the size limit (a decompression bomb or an oversized alert). */
+  readonly tooLarge?: boolean | undefined;
   readonly cause?: unknown;
 }
 
@@ -31,6 +33,7 @@ export class DecodeError extends Error {
   readonly schemaId: number | undefined;
   readonly source: string | undefined;
   readonly where: string | undefined;
+  readonly tooLarge: boolean;
 
   constructor(details: DecodeErrorDetails) {
     super(formatDecodeMessage(details), details.cause === undefined ? undefined : { cause: details.cause });
@@ -42,6 +45,7 @@ export class DecodeError extends Error {
     this.schemaId = details.schemaId;
     this.source = details.source;
     this.where = details.where;
+    this.tooLarge = details.tooLarge === true;
   }
 }
 

@@ -1,7 +1,7 @@
 // Decoding and encoding of one Kafka message (or file) in any of the alert encodings.
 import { gunzipSync } from 'node:zlib';
 import { parseSchemaBytes, type ParsedSchema } from './avro-schema.ts';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, type CodecName } from './codecs.ts';
+import { DecompressedTooLargeError, DEFAULT_MAX_DECOMPRESSED_BYTES, inflateBounded, type CodecName } from './codecs.ts';
 import { containerRecords, readContainer, writeContainer, type ContainerFile } from './container.ts';
 import { detectEncoding } from './detect.ts';
 import { AvroBodyError, DecodeError, EncodeError, SchemaSourceError, type Encoding } from './errors.ts';
@@ -42,7 +42,7 @@ interface Frame {
   readonly gzipped: boolean;
 }
 
-function fail(frame: Frame, encoding: Encoding, offset: number, reason: string, extra: { schema?: ParsedSchema | undefined; schemaId?: number | undefined; where?: string; cause?: unknown } = {}): never {
+function fail(frame: Frame, encoding: Encoding, offset: number, reason: string, extra: { schema?: ParsedSchema | undefined; schemaId?: number | undefined; where?: string; tooLarge?: boolean; cause?: unknown } = {}): never {
   const where = [extra.where, frame.gzipped ? 'offsets in the gunzipped data' : undefined].filter((w) => w !== undefined).join(', ');
   throw new DecodeError({
     encoding,
@@ -52,6 +52,7 @@ function fail(frame: Frame, encoding: Encoding, offset: number, reason: string, 
     schemaId: extra.schemaId,
     source: frame.options.source,
     where: where === '' ? undefined : where,
+    tooLarge: extra.tooLarge,
     cause: extra.cause,
   });
 }
@@ -113,11 +114,10 @@ async function decodeConfluentFrame(frame: Frame, value: Buffer): Promise<Decode
 
 function gunzip(frame: Frame, value: Buffer): Buffer {
   try {
-    // Bounded like a deflate block (gzip is deflate): no output beyond 1032 times the input.
-    const limit = Math.min(frame.options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES, value.length * 1032 + 1024);
-    return gunzipSync(value, { maxOutputLength: limit });
+    // Bounded like a deflate block (gzip is deflate).
+    return inflateBounded(gunzipSync, value, frame.options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES, 'gzip data');
   } catch (err) {
-    return fail(frame, 'gzip', 0, `gzip data is corrupt or too large: ${(err as Error).message}`, { cause: err });
+    return fail(frame, 'gzip', 0, (err as Error).message, { tooLarge: err instanceof DecompressedTooLargeError, cause: err });
   }
 }
 

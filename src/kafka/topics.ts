@@ -11,6 +11,23 @@ export interface TopicInfo {
   created: boolean;
 }
 
+/** Bytes of record-batch framing around one record (batch header 61 bytes, record header under 30, headers' lengths). */
+export const RECORD_BATCH_FRAMING_BYTES = 1024;
+
+/**
+ * Topic config for a raw alert topic whose messages (key + value + headers) may be at most
+ * `maxMessageBytes`: Kafka then refuses a larger one at produce time (RecordTooLarge), so it is
+ * never stored and never reaches a consumer. Kafka's limit applies to a whole record batch
+ * (compressed, as the producer sent it), so producers must send at most this much per
+ * partition per request: the Java producer's default batch.size is 16 KB (and it splits a
+ * refused batch); Nightjar's own senders use 1 MB (kafka/produce.ts), so a limit below that
+ * needs them configured to match.
+ */
+export function rawTopicConfig(maxMessageBytes: number): Record<string, string> {
+  if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1) throw new Error(`maxMessageBytes must be a positive integer, not ${maxMessageBytes}`);
+  return { 'max.message.bytes': String(maxMessageBytes + RECORD_BATCH_FRAMING_BYTES) };
+}
+
 /** Kafka error codes met here (from the protocol's error table). */
 const TOPIC_ALREADY_EXISTS = 36;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;

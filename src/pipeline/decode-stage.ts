@@ -15,14 +15,26 @@ import { DecodeError, SchemaSourceError } from '../formats/errors.ts';
 import { decodeMessage, type DecodedRecord } from '../formats/message.ts';
 import type { SchemaSource } from '../formats/schema-source.ts';
 import type { AlertOrigin } from '../store/store.ts';
-import { sourceOf, type DeadLetter, type DeadLetterKind } from './dead-letters.ts';
+import { messageBytes, sourceOf, type DeadLetter, type DeadLetterKind } from './dead-letters.ts';
 import type { InputMessage } from './input-message.ts';
+
+/** Largest message (key + value + headers) decoded by default: Rubin and ZTF alerts are 50-250 KB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** How much larger than the message limit its decompressed data (gzip, container blocks) may be. */
+export const DECOMPRESSION_ALLOWANCE = 8;
 
 export interface DecodeSettings {
   /** Resolves Confluent schema ids (registry, schema directories, built-in schemas). */
   readonly schemas?: SchemaSource | undefined;
   /** Writer schema for schemaless messages, if the stream has one. */
   readonly schema?: ParsedSchema | undefined;
+  /**
+   * Larger messages (key + value + headers, in bytes) are dead-lettered as `oversized` without
+   * being decoded; their dead letter leaves the payload out. Gzip data and container blocks
+   * may decompress to DECOMPRESSION_ALLOWANCE times this, no more (decompression stops there).
+   * Default DEFAULT_MAX_MESSAGE_BYTES.
+   */
+  readonly maxMessageBytes?: number | undefined;
 }
 
 /** One alert of the batch, ready for the store and the filters. */
@@ -54,6 +66,7 @@ export class SchemaUnavailableError extends Error {
 
 /** Why a decoder error happened, as a dead-letter kind. */
 export function decodeErrorKind(err: DecodeError): DeadLetterKind {
+  if (err.tooLarge) return 'oversized';
   if (err.cause instanceof SchemaSourceError) return 'schema-unknown';
   // Schemaless bytes with no schema to read them: without a schema they cannot be told from corrupt ones.
   if (err.schemaName === undefined && err.encoding === 'schemaless') return 'schema-unknown';
@@ -101,8 +114,16 @@ function judgeRecords(decoded: readonly DecodedRecord[]): Judged {
  */
 export async function decodeBatch(messages: readonly InputMessage[], settings: DecodeSettings): Promise<DecodedBatch> {
   const out: DecodedBatch = { accepted: [], deadLetters: [] };
+  const maxMessageBytes = settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1) throw new Error(`maxMessageBytes must be a positive integer, not ${maxMessageBytes}`);
+  const maxDecompressedBytes = maxMessageBytes * DECOMPRESSION_ALLOWANCE;
   for (let index = 0; index < messages.length; index++) {
     const m = messages[index] as InputMessage;
+    const size = messageBytes(m);
+    if (size > maxMessageBytes) {
+      out.deadLetters.push({ index, kind: 'oversized', reason: `message of ${size} bytes is over the ${maxMessageBytes}-byte limit; not decoded`, omitPayload: true });
+      continue;
+    }
     if (m.value === null || m.value === undefined || m.value.length === 0) {
       out.deadLetters.push({ index, kind: 'empty', reason: 'message has no value' });
       continue;
@@ -110,7 +131,7 @@ export async function decodeBatch(messages: readonly InputMessage[], settings: D
     const source = sourceOf(m);
     let decoded: DecodedRecord[];
     try {
-      decoded = await decodeMessage(m.value, m.key, { schemas: settings.schemas, schema: settings.schema, source });
+      decoded = await decodeMessage(m.value, m.key, { schemas: settings.schemas, schema: settings.schema, source, maxDecompressedBytes });
     } catch (err) {
       if (err instanceof DecodeError) {
         out.deadLetters.push({ index, kind: decodeErrorKind(err), reason: err.message });
