@@ -14,13 +14,14 @@
 //     Rubin names (diaSourceId, midpointMjdTai, band, psfFlux, psfFluxErr, reliability, ra,
 //     dec) rather than the survey's full records. Records made by the pipeline from a live
 //     alert carry the survey's records;
-//   - cutouts: none (never part of filter records anyway); schemaVersion: null (not stored);
+//   - cutouts: the stored images (Store.cutouts) when they came with this same alert (the
+//     broker's --cutouts policy decides which alerts keep them), else none; schemaVersion: null (not stored);
 //     timeScale: inferred from the survey (UTC for ZTF and WINTER, TAI otherwise — RAPID v0.2
 //     alerts were UTC, which the store does not record).
 // Lite records and the Avro stream's fields are complete: they read only what is listed above.
 import type { ObjectRow } from '../features/compute.ts';
 import { fluxErrToMagErr, type Alert, type Lightcurve, type ObjectKind, type Survey } from '../formats/alert.ts';
-import type { ObjectKey, Store, StoredAlert } from '../store/store.ts';
+import type { ObjectKey, Store, StoredAlert, StoredCutouts } from '../store/store.ts';
 
 /** Surveys whose object ids are 64-bit integers (BigInt in the Alert model); the others name objects by text. */
 const NUMERIC_ID_SURVEYS: ReadonlySet<Survey> = new Set(['lsst', 'elasticc', 'plasticc', 'rapid']);
@@ -40,11 +41,21 @@ export function alertObjectId(survey: Survey, objectId: string | bigint): bigint
   return NUMERIC_ID_SURVEYS.has(survey) && /^-?\d+$/.test(objectId) ? BigInt(objectId) : objectId;
 }
 
+/** The stored images as the Alert's cutouts, if they came with the alert `sourceId`; images of an older alert are left out. */
+function cutoutsOf(stored: StoredCutouts | null | undefined, sourceId: bigint): Alert['cutouts'] {
+  if (stored === null || stored === undefined || stored.sourceId !== sourceId) return {};
+  const cutouts: Alert['cutouts'] = {};
+  if (stored.science !== undefined) cutouts.science = stored.science;
+  if (stored.template !== undefined) cutouts.template = stored.template;
+  if (stored.difference !== undefined) cutouts.difference = stored.difference;
+  return cutouts;
+}
+
 /**
  * The Alert rebuilt from what the store holds about an object (see the file comment); undefined
  * when the store has no objects row for it or no triggering detection.
  */
-export function storedAlert(object: ObjectRow | null, lightcurve: Lightcurve, newest: StoredAlert | undefined): Alert | undefined {
+export function storedAlert(object: ObjectRow | null, lightcurve: Lightcurve, newest: StoredAlert | undefined, images?: StoredCutouts | null): Alert | undefined {
   if (object === null) return undefined;
   const survey = object.survey as Survey;
   const objectKind = object.objectKind as ObjectKind;
@@ -76,13 +87,13 @@ export function storedAlert(object: ObjectRow | null, lightcurve: Lightcurve, ne
     reliability: trigger?.reliability ?? null,
     snr: num(object.alertSnr),
     lightcurve,
-    cutouts: {},
+    cutouts: cutoutsOf(images, sourceId),
     record,
   };
 }
 
-/** Reads an object's row, lightcurve and newest alert from the store and rebuilds its Alert. */
+/** Reads an object's row, lightcurve, newest alert and cutouts from the store and rebuilds its Alert. */
 export async function loadStoredAlert(store: Store, key: ObjectKey): Promise<Alert | undefined> {
-  const [object, lightcurve, alerts] = await Promise.all([store.getObject(key), store.lightcurve(key), store.alertsOf(key, 1)]);
-  return storedAlert(object, lightcurve, alerts[0]);
+  const [object, lightcurve, alerts, images] = await Promise.all([store.getObject(key), store.lightcurve(key), store.alertsOf(key, 1), store.cutouts(key)]);
+  return storedAlert(object, lightcurve, alerts[0], images);
 }
