@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { localKafkaStatus, resetLocalKafka, startLocalKafka, stopLocalKafka, type LocalKafkaStatus } from '../kafka/local-broker.ts';
-import { localKafkaConfig } from '../kafka/local-config.ts';
+import { LOCAL_ADMIN_USER, SCRAM_MECHANISMS, localKafkaConfig, localKafkaPaths, secureLocalKafkaConfig, type LocalKafkaConfig } from '../kafka/local-config.ts';
 
 export function registerKafkaCommand(program: Command): void {
   const kafka = program
@@ -15,9 +15,10 @@ export function registerKafkaCommand(program: Command): void {
     .command('start')
     .description('start the local broker (fetches its jars with Maven the first time); does nothing if it already runs')
     .option('--timeout <seconds>', 'give up if the broker does not answer within this time', '90')
-    .action(async (opts: { timeout: string }) => {
+    .option('--secure', SECURE_HELP)
+    .action(async (opts: { timeout: string; secure?: boolean }) => {
       const timeoutMs = seconds(opts.timeout, '--timeout') * 1000;
-      const config = localKafkaConfig();
+      const config = configFor(opts);
       const result = await startLocalKafka(config, { timeoutMs, onProgress: (line) => say(line) });
       const s = result.status;
       if (result.alreadyRunning) {
@@ -33,15 +34,17 @@ export function registerKafkaCommand(program: Command): void {
         say(`data: ${show(s.dataDir)}`);
         say(`log: ${show(s.logFile)}`);
       }
+      for (const line of securityLines(config)) say(line);
     });
 
   kafka
     .command('stop')
     .description('stop the local broker (SIGTERM, then SIGKILL after the grace period); does nothing if it is stopped')
     .option('--grace <seconds>', 'how long to wait for a clean shutdown before killing it', '30')
-    .action(async (opts: { grace: string }) => {
+    .option('--secure', 'the secure broker (see kafka start --secure)')
+    .action(async (opts: { grace: string; secure?: boolean }) => {
       const graceMs = seconds(opts.grace, '--grace') * 1000;
-      const result = await stopLocalKafka(localKafkaConfig(), { graceMs });
+      const result = await stopLocalKafka(configFor(opts), { graceMs });
       if (!result.wasRunning) say('Kafka is not running');
       else say(`Kafka stopped (pid ${result.pid}${result.killed ? ', killed after the grace period' : ''})`);
     });
@@ -49,21 +52,42 @@ export function registerKafkaCommand(program: Command): void {
   kafka
     .command('status')
     .description('say whether the local broker runs, with its pid, address, version and data folder (exit code 3 when stopped)')
-    .action(async () => {
-      const status = await localKafkaStatus(localKafkaConfig());
+    .option('--secure', 'the secure broker (see kafka start --secure)')
+    .action(async (opts: { secure?: boolean }) => {
+      const config = configFor(opts);
+      const status = await localKafkaStatus(config);
       for (const line of statusLines(status)) say(line);
+      for (const line of securityLines(config)) say(line);
       if (!status.running) process.exitCode = 3;
     });
 
   kafka
     .command('reset')
     .description('stop the local broker and delete all its data (topics, offsets, logs)')
-    .action(async () => {
-      const config = localKafkaConfig();
+    .option('--secure', 'the secure broker (see kafka start --secure); its admin account goes too')
+    .action(async (opts: { secure?: boolean }) => {
+      const config = configFor(opts);
       const result = await resetLocalKafka(config);
       if (result.wasRunning) say(`Kafka stopped (pid ${result.pid})`);
       say(`deleted ${show(config.dataDir)}`);
     });
+}
+
+const SECURE_HELP =
+  'the secure broker instead: SASL/SCRAM sign-in and ACLs (private filter streams), its own port (NIGHTJAR_KAFKA_SECURE_PORT, default 19192) and data (.data/kafka-secure)';
+
+function configFor(opts: { secure?: boolean }): LocalKafkaConfig {
+  return opts.secure === true ? secureLocalKafkaConfig() : localKafkaConfig();
+}
+
+/** For the secure broker: how to sign in (the admin password stays in its file, never on the terminal). */
+export function securityLines(config: LocalKafkaConfig): string[] {
+  if (config.secure !== true) return [];
+  return [
+    `security: SASL_PLAINTEXT, ${SCRAM_MECHANISMS.join(' or ')}, ACLs enforced (nothing allowed without one)`,
+    `admin: user "${LOCAL_ADMIN_USER}" (super user), password in ${show(localKafkaPaths(config).adminCredentials)}`,
+    `use it: NIGHTJAR_KAFKA_BOOTSTRAP=127.0.0.1:${config.port} NIGHTJAR_KAFKA_SASL_USERNAME=${LOCAL_ADMIN_USER} NIGHTJAR_KAFKA_SASL_PASSWORD=<from that file>`,
+  ];
 }
 
 /** The status as lines of "fact: value". */

@@ -10,16 +10,20 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../util/errors.ts';
 import { createAdmin } from './connection.ts';
+import { readLocalAdminCredentials, writeLocalAdminCredentials } from './local-admin.ts';
 import {
+  type LocalAdminCredentials,
   type LocalKafkaConfig,
   type LocalKafkaPaths,
   kafkaVersionFromJars,
   localBootstrap,
   localKafkaPaths,
+  newAdminCredentials,
   newClusterId,
   parseProperties,
   renderLog4jConfig,
   renderServerProperties,
+  scramFormatArguments,
 } from './local-config.ts';
 import { ensureKafkaJars } from './local-jars.ts';
 
@@ -114,16 +118,18 @@ export async function startLocalKafka(config: LocalKafkaConfig, options: StartOp
     await assertPortFree(config.controllerPort, 'controller');
 
     await mkdir(paths.logsDir, { recursive: true });
-    await writeFile(paths.serverProperties, renderServerProperties(config, paths.storageDir));
+    const formatted = !existsSync(paths.metaProperties);
+    const admin = config.secure === true ? await secureAdmin(config, paths, formatted) : undefined;
+    // A secure broker's file holds the admin password: owner only.
+    await writeFile(paths.serverProperties, renderServerProperties(config, paths.storageDir, admin), { mode: 0o600 });
     await writeFile(paths.log4jConfig, renderLog4jConfig(paths.logsDir));
 
     let formatMs: number | undefined;
-    const formatted = !existsSync(paths.metaProperties);
     if (formatted) {
       const formatStart = Date.now();
       const clusterId = newClusterId();
       progress(`Formatting new Kafka storage in ${paths.storageDir} (cluster id ${clusterId})`);
-      formatStorage(java, config, paths, clusterId);
+      formatStorage(java, config, paths, clusterId, admin === undefined ? [] : scramFormatArguments(admin));
       formatMs = Date.now() - formatStart;
     }
 
@@ -213,7 +219,7 @@ async function statusOf(config: LocalKafkaConfig, paths: LocalKafkaPaths): Promi
     return status;
   }
   const bootstrap = localBootstrap(state);
-  const answer = await probe(bootstrap);
+  const answer = await probe(bootstrap, await probeAccount(config));
   const clusterId = await readClusterId(paths);
   return {
     // Answering is not enough: it must be our cluster, not another broker that took the port.
@@ -262,10 +268,27 @@ function classpath(config: LocalKafkaConfig): string {
   return path.join(config.libsDir, '*');
 }
 
-function formatStorage(java: string, config: LocalKafkaConfig, paths: LocalKafkaPaths, clusterId: string): void {
+/**
+ * The secure broker's admin account: a new one for new storage (its SCRAM credentials are then
+ * created by the formatter), else the one kept since the storage was formatted.
+ */
+async function secureAdmin(config: LocalKafkaConfig, paths: LocalKafkaPaths, formatting: boolean): Promise<LocalAdminCredentials> {
+  if (formatting) {
+    const admin = newAdminCredentials();
+    await writeLocalAdminCredentials(config, admin);
+    return admin;
+  }
+  const admin = await readLocalAdminCredentials(config);
+  if (admin === undefined) {
+    throw new UserError(`the secure local Kafka in ${config.dataDir} lost its admin credentials (${paths.adminCredentials}); "nightjar kafka reset --secure" makes a new cluster`);
+  }
+  return admin;
+}
+
+function formatStorage(java: string, config: LocalKafkaConfig, paths: LocalKafkaPaths, clusterId: string, extraArgs: readonly string[]): void {
   const run = spawnSync(
     java,
-    [`-Dlog4j2.configurationFile=${paths.log4jConfig}`, '-cp', classpath(config), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.serverProperties],
+    [`-Dlog4j2.configurationFile=${paths.log4jConfig}`, '-cp', classpath(config), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.serverProperties, ...extraArgs],
     { encoding: 'utf8', timeout: 120_000 },
   );
   if (run.status !== 0) {
@@ -311,11 +334,12 @@ async function waitUntilAnswering(config: LocalKafkaConfig, paths: LocalKafkaPat
   const bootstrap = localBootstrap(config);
   const deadline = Date.now() + timeoutMs;
   const expectedCluster = await readClusterId(paths);
+  const admin = await probeAccount(config);
   for (;;) {
     if (!isAlive(pid)) {
       throw new UserError(`the local Kafka exited during start-up; see ${paths.serverLog} and ${paths.jvmLog}${await lastLogError(paths)}`);
     }
-    const answer = await probe(bootstrap);
+    const answer = await probe(bootstrap, admin);
     if (answer && (expectedCluster === undefined || answer.clusterId === expectedCluster)) return;
     if (Date.now() > deadline) {
       throw new UserError(`the local Kafka (pid ${pid}) did not answer on ${bootstrap} within ${timeoutMs / 1000} s; see ${paths.serverLog}${await lastLogError(paths)}`);
@@ -324,9 +348,15 @@ async function waitUntilAnswering(config: LocalKafkaConfig, paths: LocalKafkaPat
   }
 }
 
+/** The account a probe of this broker signs in with: the admin of a secure broker, none otherwise. */
+async function probeAccount(config: LocalKafkaConfig): Promise<LocalAdminCredentials | undefined> {
+  return config.secure === true ? readLocalAdminCredentials(config) : undefined;
+}
+
 /** One metadata request with a short timeout: the cluster id when a Kafka broker answers. */
-async function probe(bootstrap: string): Promise<{ clusterId: string } | undefined> {
-  const admin = createAdmin({ bootstrap: [bootstrap], clientId: 'nightjar-local-kafka' }, { retries: 0, connectTimeout: 1000, timeout: 2000, role: 'probe' });
+async function probe(bootstrap: string, account?: LocalAdminCredentials): Promise<{ clusterId: string } | undefined> {
+  const sasl = account === undefined ? {} : { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: account.username, password: account.password } };
+  const admin = createAdmin({ bootstrap: [bootstrap], clientId: 'nightjar-local-kafka', ...sasl }, { retries: 0, connectTimeout: 1000, timeout: 2000, role: 'probe' });
   try {
     const metadata = await admin.metadata({ topics: [] });
     return { clusterId: metadata.id };

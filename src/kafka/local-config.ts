@@ -7,6 +7,19 @@ import { UserError } from '../util/errors.ts';
 /** Broker port when NIGHTJAR_KAFKA_PORT is not set; the KRaft controller uses the next port. */
 export const DEFAULT_KAFKA_PORT = 19092;
 
+/**
+ * Port of the secure local broker (SASL/SCRAM and ACLs) when NIGHTJAR_KAFKA_SECURE_PORT is not
+ * set: a separate instance with its own data, so it never disturbs the plain one on 19092.
+ */
+export const DEFAULT_SECURE_KAFKA_PORT = 19192;
+
+/** The secure broker's own account: a super user, the only principal that reaches raw and dead-letter topics. */
+export const LOCAL_ADMIN_USER = 'admin';
+
+/** SCRAM mechanisms the secure broker accepts; clients (fink-client) default to the first. */
+export const SCRAM_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const;
+export type ScramMechanism = (typeof SCRAM_MECHANISMS)[number];
+
 /** Largest single message the local broker accepts (Rubin alerts with cutouts, whole ZTF files). */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
@@ -30,6 +43,17 @@ export interface LocalKafkaConfig {
   readonly dataDir: string;
   /** JVM maximum heap, e.g. "1g". */
   readonly maxHeap: string;
+  /**
+   * SASL/SCRAM on the broker listener with ACLs enforced (StandardAuthorizer, nothing allowed
+   * without an ACL, LOCAL_ADMIN_USER a super user). Absent or false: PLAINTEXT, no authorizer.
+   */
+  readonly secure?: boolean;
+}
+
+/** The secure broker's admin account, created at format time and kept in its data folder. */
+export interface LocalAdminCredentials {
+  readonly username: string;
+  readonly password: string;
 }
 
 /** The repository root (this file is src/kafka/local-config.ts). */
@@ -37,12 +61,16 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 /** Parses NIGHTJAR_KAFKA_PORT (or the default) into the broker port. */
 export function kafkaPortFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.NIGHTJAR_KAFKA_PORT;
-  if (text === undefined || text.trim() === '') return DEFAULT_KAFKA_PORT;
+  return portFromVariable(env, 'NIGHTJAR_KAFKA_PORT', DEFAULT_KAFKA_PORT);
+}
+
+function portFromVariable(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = env[variable];
+  if (text === undefined || text.trim() === '') return fallback;
   const port = Number(text);
   // The controller takes port + 1, so the broker port must leave room for it.
   if (!Number.isInteger(port) || port < 1024 || port > 65534) {
-    throw new UserError(`NIGHTJAR_KAFKA_PORT must be an integer from 1024 to 65534, got "${text}"`);
+    throw new UserError(`${variable} must be an integer from 1024 to 65534, got "${text}"`);
   }
   return port;
 }
@@ -58,6 +86,15 @@ export function localKafkaConfig(env: NodeJS.ProcessEnv = process.env, root: str
     dataDir: path.join(root, '.data', 'kafka'),
     maxHeap: '1g',
   };
+}
+
+/**
+ * The secure local broker (`nightjar kafka start --secure`): SASL/SCRAM and ACLs, port from
+ * NIGHTJAR_KAFKA_SECURE_PORT (default 19192, controller the next port), data in .data/kafka-secure.
+ */
+export function secureLocalKafkaConfig(env: NodeJS.ProcessEnv = process.env, root: string = repoRoot): LocalKafkaConfig {
+  const port = portFromVariable(env, 'NIGHTJAR_KAFKA_SECURE_PORT', DEFAULT_SECURE_KAFKA_PORT);
+  return { ...localKafkaConfig({}, root), port, controllerPort: port + 1, dataDir: path.join(root, '.data', 'kafka-secure'), secure: true };
 }
 
 /** Files and folders inside the data directory. */
@@ -77,6 +114,8 @@ export interface LocalKafkaPaths {
   readonly pidFile: string;
   /** Held while a start, stop or reset is in progress. */
   readonly lockFile: string;
+  /** The secure broker's admin account (JSON, mode 0600), written when its storage is formatted. */
+  readonly adminCredentials: string;
   /** One file per test process using the broker (see test/setup). */
   readonly leasesDir: string;
 }
@@ -95,6 +134,7 @@ export function localKafkaPaths(config: LocalKafkaConfig): LocalKafkaPaths {
     jvmLog: path.join(logsDir, 'jvm.log'),
     pidFile: path.join(d, 'broker.pid.json'),
     lockFile: path.join(d, 'broker.lock'),
+    adminCredentials: path.join(d, 'admin-credentials.json'),
     leasesDir: path.join(d, 'leases'),
   };
 }
@@ -104,8 +144,23 @@ export function localBootstrap(config: Pick<LocalKafkaConfig, 'port'>): string {
   return `127.0.0.1:${config.port}`;
 }
 
-/** Kafka's server.properties for a single combined broker+controller node on loopback. */
-export function renderServerProperties(config: LocalKafkaConfig, storageDir: string): string {
+/**
+ * Kafka's server.properties for a single combined broker+controller node on loopback. A secure
+ * config needs the admin account, whose password the file then holds (write it mode 0600).
+ */
+export function renderServerProperties(config: LocalKafkaConfig, storageDir: string, admin?: LocalAdminCredentials): string {
+  let security: Record<string, string | number | boolean>;
+  if (config.secure === true) {
+    if (admin === undefined) throw new Error('the secure local Kafka needs its admin credentials to write server.properties');
+    security = secureListenerProperties(config, admin);
+  } else {
+    security = {
+      listeners: `PLAINTEXT://127.0.0.1:${config.port},CONTROLLER://127.0.0.1:${config.controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${config.port}`,
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    };
+  }
   const props: Record<string, string | number | boolean> = {
     // One KRaft node that is both broker and controller, with a static quorum: the voter's
     // address comes from this file on every start, so the port can change between runs.
@@ -113,10 +168,7 @@ export function renderServerProperties(config: LocalKafkaConfig, storageDir: str
     'node.id': 1,
     'controller.quorum.voters': `1@127.0.0.1:${config.controllerPort}`,
     'controller.listener.names': 'CONTROLLER',
-    listeners: `PLAINTEXT://127.0.0.1:${config.port},CONTROLLER://127.0.0.1:${config.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${config.port}`,
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    ...security,
     'log.dirs': storageDir,
     // Convenient for development; Nightjar itself creates its topics explicitly (topics.ts).
     'auto.create.topics.enable': true,
@@ -148,6 +200,55 @@ export function renderServerProperties(config: LocalKafkaConfig, storageDir: str
   };
   const lines = Object.entries(props).map(([k, v]) => `${k}=${escapeProperty(String(v))}`);
   return `# Written by nightjar kafka start on every start; edit src/kafka/local-config.ts instead.\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Listeners of the secure broker. Clients authenticate with SCRAM (SHA-512 or SHA-256) against
+ * credentials kept in the cluster metadata. The controller listener cannot use SCRAM (the
+ * credentials live in the metadata the controller serves), so it takes SASL/PLAIN with the admin
+ * account from this file: no unauthenticated port is left, not even the controller's, which
+ * would otherwise accept admin requests (CreateAcls) from anyone on the host. Every request is
+ * checked by the StandardAuthorizer; what no ACL allows is refused, except for the admin, a
+ * super user (the broker's own inter-broker and controller connections use it).
+ */
+function secureListenerProperties(config: LocalKafkaConfig, admin: LocalAdminCredentials): Record<string, string> {
+  checkAdminCredentials(admin);
+  const scramLogin = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${admin.username}" password="${admin.password}";`;
+  const plainLogin = `org.apache.kafka.common.security.plain.PlainLoginModule required username="${admin.username}" password="${admin.password}" user_${admin.username}="${admin.password}";`;
+  return {
+    listeners: `SASL_PLAINTEXT://127.0.0.1:${config.port},CONTROLLER://127.0.0.1:${config.controllerPort}`,
+    'advertised.listeners': `SASL_PLAINTEXT://127.0.0.1:${config.port}`,
+    'inter.broker.listener.name': 'SASL_PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms': SCRAM_MECHANISMS.join(','),
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': scramLogin,
+    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': scramLogin,
+    'sasl.mechanism.controller.protocol': 'PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
+    'listener.name.controller.plain.sasl.jaas.config': plainLogin,
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': `User:${admin.username}`,
+    'allow.everyone.if.no.acl.found': 'false',
+  };
+}
+
+/** Arguments of the storage formatter that create the admin's SCRAM credentials in the new cluster. */
+export function scramFormatArguments(admin: LocalAdminCredentials): string[] {
+  checkAdminCredentials(admin);
+  return SCRAM_MECHANISMS.flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${admin.username},password=${admin.password}]`]);
+}
+
+/** A new admin account with a random password (hex: nothing to escape in JAAS or formatter syntax). */
+export function newAdminCredentials(): LocalAdminCredentials {
+  return { username: LOCAL_ADMIN_USER, password: randomBytes(24).toString('hex') };
+}
+
+/** Names and passwords go into JAAS and formatter text unescaped, so only plain characters are allowed. */
+function checkAdminCredentials(admin: LocalAdminCredentials): void {
+  if (!/^[A-Za-z0-9_-]+$/.test(admin.username) || !/^[A-Za-z0-9_-]{16,}$/.test(admin.password)) {
+    throw new UserError('the local Kafka admin username must be letters, digits, "_" or "-", and its password at least 16 of them');
+  }
 }
 
 /** log4j2 configuration: INFO from the server lifecycle, WARN from everything else, one rolling file. */

@@ -4,6 +4,7 @@
 // the existence check matters because a broker with auto.create.topics.enable (the local one)
 // would otherwise silently create a misspelt topic on the first fetch.
 import type { Admin } from '@platformatic/kafka';
+import { accessError } from '../kafka/access-errors.ts';
 import { createAdmin, type KafkaSettings } from '../kafka/connection.ts';
 import { describeError } from '../kafka/errors.ts';
 import { UserError } from '../util/errors.ts';
@@ -27,6 +28,8 @@ export function isConnectionFailure(err: unknown): boolean {
 
 /** The one-line error for a cluster that did not answer a request. */
 export function clusterError(settings: KafkaSettings, err: unknown): UserError {
+  const refused = accessError(settings, err);
+  if (refused !== undefined) return refused;
   const where = settings.bootstrap.join(',');
   return isConnectionFailure(err)
     ? new UserError(`cannot reach Kafka at ${where}: ${describeError(err)}`)
@@ -74,7 +77,18 @@ export function unknownTopicError(topic: string, existing: readonly string[], wh
 export async function checkTopics(admin: Admin, settings: KafkaSettings, topics: readonly string[]): Promise<void> {
   const existing = await listClusterTopics(admin, settings);
   const missing = topics.find((t) => !existing.includes(t));
-  if (missing !== undefined) throw unknownTopicError(missing, existing, settings.bootstrap.join(','));
+  if (missing === undefined) return;
+  // With ACLs a topic one may not read is left out of the list: ask for it by name, and Kafka
+  // says "not authorized" (as it says for a topic that does not exist, so nothing leaks).
+  if (settings.sasl !== undefined) {
+    try {
+      await admin.metadata({ topics: [missing], retries: 0 });
+    } catch (err) {
+      const refused = accessError(settings, err, { topics: [missing] });
+      if (refused !== undefined) throw refused;
+    }
+  }
+  throw unknownTopicError(missing, existing, settings.bootstrap.join(','));
 }
 
 /**
