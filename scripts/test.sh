@@ -11,4 +11,6 @@ npm run --silent typecheck
 echo "typecheck: ok"
 npm run --silent lint
 echo "lint: ok"
+"$root/scripts/install-chromium.sh" >/dev/null
+echo "chromium: ok"
 npm test

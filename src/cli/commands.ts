@@ -14,6 +14,7 @@ import { registerRegisterCommand } from './register-command.ts';
 import { registerConsumeCommand } from './consume-command.ts';
 import { registerViewCommand } from './view-command.ts';
 import { registerExportCommand } from './export-command.ts';
+import { registerWebCommand } from './web-command.ts';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerConsumeCommand(program);
   registerViewCommand(program);
   registerExportCommand(program);
+  registerWebCommand(program);
 }

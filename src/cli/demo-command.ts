@@ -4,7 +4,9 @@
 // the filter service (one per kind of stream), then streams synthetic Rubin alerts (Confluent
 // wire format, one burst per visit) into the raw topic at a short cadence. It prints what runs
 // where, one line per visit sent and per batch the broker processed (alerts in, matches per
-// filter), and how to consume a filter stream; at the end, the first record of a stream.
+// filter), and how to consume a filter stream; at the end, the first record of a stream. The
+// broker serves the web app too (pages, accounts, REST API), with a demo account that owns the
+// example filters and whose password is printed.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -27,6 +29,8 @@ import { openRegistryStore } from '../registry/registry-store.ts';
 import type { NewFilter } from '../service/types.ts';
 import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
+import { hashPassword } from '../web/auth/passwords.ts';
+import { randomSecret } from '../web/auth/secrets.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { sleep } from '../util/sleep.ts';
 import { integerFlag } from './flag-values.ts';
@@ -209,6 +213,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       batchMs: 500,
       decode: { schemas: combinedSource([registryClient(registry.url), builtinSchemas()]) },
       log,
+      web: {},
       onBatch: (r) => say(batchLine(r)),
     });
     say(`store: ${storePath} (new)`);
@@ -216,10 +221,13 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     say(`broker: consuming ${flags.topic} (3 partitions) as group ${broker.groupId}; dead letters to ${broker.deadLetterTopic}`);
     if (http !== null) say(`broker: metrics ${http.url}/metrics, health ${http.url}/health, filters API ${http.url}/api/filters`);
 
+    // The demo account: it owns the example filters, so logging in shows them with their streams.
+    const password = randomSecret(9);
+    const owner = await broker.store.createUser({ email: DEMO_OWNER, name: 'Demo astronomer', passwordHash: await hashPassword(password) });
     const topics: string[] = [];
     let avro: string | undefined;
     for (const filter of DEMO_FILTERS) {
-      const saved = await broker.service.add({ ...filter, owner: DEMO_OWNER });
+      const saved = await broker.service.add({ ...filter, owner: owner.id });
       const f = saved.filter;
       if (f.topic !== null) topics.push(f.topic);
       if (f.output === 'kafka-avro' && f.topic !== null) avro = f.topic;
@@ -233,7 +241,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       say(pythonConsumerSnippet(bootstrap, plain));
     }
     if (avro !== undefined) say(`print the Avro stream (fink-client reads it too): ./nightjar print ${avro} --from earliest`);
-    say(`watch the broker: curl -s ${http?.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORT}`}/metrics | grep ^nightjar_; list filters: ./nightjar filter list`);
+    say(`watch the broker: curl -s ${http?.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORT}`}/metrics | grep ^nightjar_; list filters: ./nightjar filter list --store ${path.relative(process.cwd(), storePath) || storePath}`);
+    if (http !== null) say(`web app: ${http.url}/ — log in as ${DEMO_OWNER} with password ${password} (API: ${http.url}/api/openapi.json)`);
     say('');
 
     // More alerts than any demo sends: the visits limit (or Ctrl-C) ends the stream.

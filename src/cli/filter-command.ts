@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 import { STREAM_OUTPUTS, STREAM_OUTPUT_LABELS, parseStreamOutput } from '../delivery/output-modes.ts';
 import { DEFAULT_TOPIC_PREFIX } from '../delivery/topic-name.ts';
 import { createAdmin, createProducer } from '../kafka/connection.ts';
+import { createKafkaAccess } from '../kafka/access.ts';
 import { repoRoot } from '../kafka/local-config.ts';
+import { adminTokenPath, readAdminToken } from '../service/filter-api.ts';
 import { ApiUnreachableError, createFilterClient } from '../service/filter-client.ts';
 import { createFilterService } from '../service/filter-service.ts';
 import { FilterValidationError } from '../service/errors.ts';
@@ -76,7 +78,7 @@ so on stderr. A bad filter is shown with a caret under the problem, and the comm
 function addCommonOptions(command: Command): Command {
   command
     .option('--api <url>', 'the broker\'s API', DEFAULT_API_URL)
-    .option('--store <file>', 'the store file, used when no API answers', DEFAULT_STORE_PATH)
+    .option('--store <file>', 'the store file, used when no API answers (and where the broker\'s admin token is: <file>.admin-token)', DEFAULT_STORE_PATH)
     .option('--topic-prefix <prefix>', 'first part of filter topic names, used when no API answers (the broker\'s setting)', DEFAULT_TOPIC_PREFIX)
     .option('--json', 'print the result as JSON');
   return addKafkaOptions(command);
@@ -146,7 +148,9 @@ export function registerFilterCommand(program: Command): void {
 async function run(flags: CommonFlags, work: (manager: FilterManager) => Promise<void>, access: 'read' | 'write' = 'write'): Promise<void> {
   try {
     try {
-      await work(createFilterClient(flags.api));
+      // A broker that serves the web app protects this API with the token it writes next to its store.
+      const adminToken = readAdminToken(adminTokenPath(path.resolve(flags.store)));
+      await work(createFilterClient(flags.api, adminToken === undefined ? {} : { adminToken }));
       return;
     } catch (error) {
       if (!(error instanceof ApiUnreachableError)) throw error;
@@ -176,7 +180,19 @@ async function withStore(flags: CommonFlags, work: (manager: FilterManager) => P
   const settings = kafkaSettingsFrom(flags);
   const admin = createAdmin(settings, { role: 'filter-cli' });
   const producer = createProducer(settings, { role: 'filter-cli' });
-  const service = createFilterService({ store, admin, producer, topicPrefix: flags.topicPrefix });
+  let service;
+  try {
+    // A secure cluster's ACLs follow the filter as the broker's do. Kafka unreachable: listing and
+    // showing still work, a Kafka filter cannot be saved anyway, and the broker repairs every
+    // ACL when it starts (KafkaAccess.syncAll).
+    const access = await createKafkaAccess({ store, admin, adminSettings: settings }).catch(() => null);
+    service = createFilterService({ store, admin, producer, topicPrefix: flags.topicPrefix, ...(access === null ? {} : { access }) });
+  } catch (err) {
+    await producer.close().catch(() => undefined);
+    await admin.close().catch(() => undefined);
+    await store.close();
+    throw err;
+  }
   try {
     await work(service);
   } finally {

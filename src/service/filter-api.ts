@@ -13,6 +13,13 @@
 //                       field of the wrong type); 400 bad-request (a malformed request)
 //   404 not-found + "filterId"    409 topic-taken + "topic", "filterId", "filterName"    500 error
 // The plugin sets its own error handler and serializer, which apply to its routes only.
+//
+// Admin token: when the broker also serves the web app, this API (which acts for any owner) must
+// not be open to web users, so the broker gives it a random admin token, written to a file only
+// its own user can read (<store>.admin-token, mode 0600); every request must then carry it in the
+// X-Nightjar-Admin-Token header (401 otherwise). `nightjar filter` reads the file.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STREAM_OUTPUTS } from '../delivery/output-modes.ts';
 import { UserError } from '../util/errors.ts';
@@ -23,11 +30,52 @@ import type { FilterChanges, FilterDraft, FilterField, FilterManager, FilterProb
 
 export interface FilterApiOptions {
   service: FilterManager;
+  /** When set, every request must carry it in the X-Nightjar-Admin-Token header. */
+  adminToken?: string;
+}
+
+export const ADMIN_TOKEN_HEADER = 'x-nightjar-admin-token';
+
+/** Where the broker keeps the admin token of the filter API for a store file. */
+export function adminTokenPath(storePath: string): string {
+  return `${storePath}.admin-token`;
+}
+
+/** A fresh admin token. */
+export function newAdminToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Writes the token readable by this user only (0600), replacing an older one. */
+export function writeAdminToken(file: string, token: string): void {
+  rmSync(file, { force: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+}
+
+export function removeAdminToken(file: string): void {
+  rmSync(file, { force: true });
+}
+
+/** The token in the file, or undefined when there is no such file. */
+export function readAdminToken(file: string): string | undefined {
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    return token === '' ? undefined : token;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The body of an error answer. */
 export interface ApiErrorBody {
-  error: 'invalid-filter' | 'bad-request' | 'not-found' | 'topic-taken' | 'error';
+  error: 'invalid-filter' | 'bad-request' | 'not-found' | 'topic-taken' | 'unauthorized' | 'error';
   message: string;
   errors?: FilterProblem[];
   topic?: string;
@@ -120,6 +168,15 @@ export async function filterApiRoutes(app: FastifyInstance, options: FilterApiOp
   const { service } = options;
   app.setReplySerializer((payload) => stringify(payload));
   app.setErrorHandler(sendError);
+  const adminToken = options.adminToken;
+  if (adminToken !== undefined) {
+    app.addHook('onRequest', async (request, reply) => {
+      const given = request.headers[ADMIN_TOKEN_HEADER];
+      if (typeof given === 'string' && sameToken(given, adminToken)) return;
+      const body: ApiErrorBody = { error: 'unauthorized', message: `this API needs the broker's admin token in the ${ADMIN_TOKEN_HEADER} header (the broker writes it next to its store: <store>.admin-token)` };
+      return reply.code(401).type('application/json; charset=utf-8').send(body);
+    });
+  }
 
   app.get<{ Querystring: { owner?: string } }>('/api/filters', { schema: { querystring: listQuery } }, async (request) => {
     const owner = request.query.owner;

@@ -5,7 +5,7 @@
 import { UserError } from '../util/errors.ts';
 import { parse, stringify } from '../util/json.ts';
 import { FilterNotFoundError, FilterValidationError, TopicTakenError } from './errors.ts';
-import type { ApiErrorBody } from './filter-api.ts';
+import { ADMIN_TOKEN_HEADER, type ApiErrorBody } from './filter-api.ts';
 import type { FilterChanges, FilterDraft, FilterManager, FilterProblem, FilterView, ListOptions, NewFilter, RemoveResult, SaveResult, ShowResult } from './types.ts';
 
 /** Nothing answered at the API's address (connection refused, unknown host): callers may fall back to the store. */
@@ -21,6 +21,8 @@ export class ApiUnreachableError extends UserError {
 export interface FilterClientOptions {
   /** Time allowed per request, ms (default 120 s: a save runs the filter over the store and writes to Kafka). */
   timeoutMs?: number;
+  /** The broker's admin token (<store>.admin-token), sent with every request; needed when the broker serves the web app. */
+  adminToken?: string;
 }
 
 /**
@@ -64,7 +66,7 @@ export function createFilterClient(baseUrl: string, options: FilterClientOptions
     try {
       response = await fetch(url, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(options.adminToken === undefined ? {} : { [ADMIN_TOKEN_HEADER]: options.adminToken }) },
         ...(body === undefined ? {} : { body: stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -33,10 +33,11 @@ import { STREAM_OUTPUT_LABELS, isKafkaOutput, type StreamOutput } from '../deliv
 import type { FilterRow } from '../delivery/records.ts';
 import { DEFAULT_MAX_RECORD_BYTES, createStreamEncoder } from '../delivery/stream-encoder.ts';
 import { DEFAULT_TOPIC_PREFIX, filterTopicName } from '../delivery/topic-name.ts';
+import { emailStatus } from '../email/email-status.ts';
 import { catalog as objectsCatalog } from '../features/columns.ts';
 import type { Catalog } from '../filters/catalog.ts';
 import type { CompiledFilter } from '../filters/parse-filter.ts';
-import type { BytesProducer } from '../kafka/connection.ts';
+import type { BytesSender } from '../kafka/connection.ts';
 import { deleteTopic, endOffsets, startOffsets } from '../kafka/topics.ts';
 import type { FilterInput, ObjectKey, Store, StoredFilter, StoredUser } from '../store/store.ts';
 import { UserError } from '../util/errors.ts';
@@ -54,8 +55,11 @@ export interface FilterServiceOptions {
   store: Store;
   /** Kafka admin client (topics, record deletion). */
   admin: Admin;
-  /** Producer for backfilled records (idempotent, as createProducer makes it). */
-  producer: BytesProducer;
+  /**
+   * Sends backfilled records: an idempotent producer (createProducer), or, in the broker, a
+   * sender that puts each send in a transaction of the pipeline's transactional producer.
+   */
+  producer: BytesSender;
   /** First part of every filter topic (default "nightjar"; Lasair's is "lasair"). */
   topicPrefix?: string;
   exclusive?: Exclusive;
@@ -75,7 +79,19 @@ export interface FilterServiceOptions {
   createMissingOwners?: boolean;
   /** The filter catalog (default the objects table of src/features). */
   catalog?: Catalog;
+  /** Keeps the topics' Kafka ACLs in step (src/kafka/access.ts); absent on a cluster without ACLs. */
+  access?: FilterAccessHook;
   log?: Logger;
+}
+
+/**
+ * Told of every saved, changed or removed filter, after the store and the stream (KafkaAccess
+ * implements it: private topics readable by their owner only, public ones by every account). A
+ * failure undoes a save or change like a stream failure does, so a filter is never left more
+ * readable than its setting says.
+ */
+export interface FilterAccessHook {
+  filterChanged(before: StoredFilter | null, after: StoredFilter | null): Promise<unknown>;
 }
 
 export interface FilterService extends FilterManager {
@@ -95,7 +111,7 @@ class Service implements FilterService {
   readonly topicPrefix: string;
   private readonly store: Store;
   private readonly admin: Admin;
-  private readonly producer: BytesProducer;
+  private readonly producer: BytesSender;
   private readonly exclusive: Exclusive;
   private readonly now: () => Date;
   private readonly maxRecordBytes: number;
@@ -107,6 +123,7 @@ class Service implements FilterService {
   private readonly catalog: Catalog;
   private readonly validator: FilterValidator;
   private readonly log: Logger | undefined;
+  private readonly access: FilterAccessHook | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: FilterServiceOptions) {
@@ -128,6 +145,7 @@ class Service implements FilterService {
     this.catalog = options.catalog ?? objectsCatalog();
     this.validator = new FilterValidator(this.catalog);
     this.log = options.log;
+    this.access = options.access;
   }
 
   // ---- reading ------------------------------------------------------------------------
@@ -172,7 +190,9 @@ class Service implements FilterService {
         stream = { topic: filter.topic, retained: null, error: (error as Error).message };
       }
     }
-    return { filter: await this.view(filter), outputLabel: STREAM_OUTPUT_LABELS[filter.output], stream, counters, totals };
+    const digest = await this.store.emailDigestState(filter.id);
+    const email = digest === null ? null : emailStatus(digest);
+    return { filter: await this.view(filter), outputLabel: STREAM_OUTPUT_LABELS[filter.output], stream, counters, totals, email };
   }
 
   // ---- changing -----------------------------------------------------------------------
@@ -204,6 +224,7 @@ class Service implements FilterService {
         if (saved.topic !== null) {
           try {
             stream = await this.refillStream(saved, compiled, null);
+            await this.access?.filterChanged(null, saved);
           } catch (error) {
             await this.store.deleteFilter(saved.id).catch(() => false);
             throw new Error(`filter "${name}" was not saved: setting up its stream ${saved.topic} failed: ${(error as Error).message}`, { cause: error });
@@ -246,8 +267,10 @@ class Service implements FilterService {
           } else if (saved.topic === null && current.topic !== null) {
             deletedTopic = (await deleteTopic(this.admin, current.topic)) ? current.topic : null;
           }
+          await this.access?.filterChanged(current, saved);
         } catch (error) {
           await this.store.saveFilter(inputOf(current)).catch(() => undefined);
+          await this.access?.filterChanged(saved, current).catch(() => undefined);
           throw new Error(`filter ${current.id} ("${current.name}") was left unchanged: updating its stream ${saved.topic ?? current.topic ?? ''} failed: ${(error as Error).message}`, { cause: error });
         }
         this.log?.info('filter updated', { filterId: saved.id, name, output: saved.output, topic, previousTopic: current.topic, records: stream?.records ?? null });
@@ -267,6 +290,11 @@ class Service implements FilterService {
             result.topicDeleted = await deleteTopic(this.admin, filter.topic);
           } catch (error) {
             result.warning = `the filter was removed but its topic ${filter.topic} could not be deleted: ${(error as Error).message}`;
+          }
+          try {
+            await this.access?.filterChanged(filter, null);
+          } catch (error) {
+            result.warning = `${result.warning === undefined ? 'the filter was removed but' : `${result.warning}; and`} the ACLs of its topic ${filter.topic} could not be removed: ${(error as Error).message}`;
           }
         }
         this.log?.info('filter removed', { filterId: filter.id, name: filter.name, topic: filter.topic, topicDeleted: result.topicDeleted });

@@ -1,6 +1,7 @@
 // What the filter service takes and gives back. The same shapes travel as JSON through the HTTP
 // API (src/service/filter-api.ts), so the CLI and the web app see one contract whether they call
 // the service in-process or over HTTP.
+import type { EmailStatus } from '../email/email-status.ts';
 import type { StreamOutput } from '../delivery/output-modes.ts';
 import type { FilterRow } from '../delivery/records.ts';
 import type { FilterPart } from '../filters/parse-filter.ts';
@@ -108,6 +109,8 @@ export interface ShowResult {
   /** Per night (UTC dates), oldest first. */
   counters: FilterCounters[];
   totals: FilterTotals;
+  /** Email digests and notices of this filter: last sent, next due, last failure; null when none was ever sent or tried. */
+  email: EmailStatus | null;
 }
 
 export interface RemoveResult {

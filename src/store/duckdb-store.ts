@@ -12,18 +12,22 @@ import path from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { OBJECT_COLUMNS, catalog } from '../features/columns.ts';
 import type { ObjectRow } from '../features/compute.ts';
-import type { Lightcurve, Point, UpperLimit } from '../formats/alert.ts';
+import type { Alert, Lightcurve, Point, UpperLimit } from '../formats/alert.ts';
 import { primaryTable } from '../filters/catalog.ts';
 import { helperMacros } from '../filters/functions.ts';
 import { quoteIdentifier as q } from '../filters/sql-text.ts';
 import { UserError } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { checkId, filterValues, toFilter, toUser } from './account-rows.ts';
+import * as accountsSql from './accounts-sql.ts';
+import { alertKeys, cutoutRows, cutoutsSql, readCutouts, stageCutouts, type CutoutColumns } from './cutouts-sql.ts';
 import { objectColumns, pointRows, prepareBatch, type PreparedBatch } from './batch-rows.ts';
 import { batchSql } from './batch-sql.ts';
+import * as kafkaUsersSql from './kafka-users-sql.ts';
 import { FILTER_COUNTER_FIELDS, PIPELINE_COUNTER_FIELDS, checkRange, mergeFilterDeltas, mergePipelineDeltas } from './counters.ts';
 import { checkSchema, currentVersion, inTransaction, migrate, type MigrationReport } from './migrations.ts';
 import { firstLine, runObjectQuery, temporaryMacro } from './object-query.ts';
+import { digestParams, filterMatchesQuery, matchesSql, stageMatches, stagedMatches, toDigestState, toFilterMatch } from './matches-sql.ts';
 import { OBJECT_KEY_COLUMNS, POINT_VALUE_COLUMNS } from './schema.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { appendColumns, clearStagingSql, objectRefsTable, stageAlerts, stageBands, stageKeys, stageLimits, stageObjects, stagePointKeys, stagePoints, stageRefs, stagingTablesSql } from './staging.ts';
@@ -33,6 +37,8 @@ import type {
   FilterCounters,
   FilterInput,
   ListFiltersOptions,
+  NewApiToken,
+  NewSession,
   NewUser,
   NightRange,
   ObjectKey,
@@ -44,9 +50,14 @@ import type {
   StoreBatch,
   StoreCounts,
   StoredAlert,
+  StoredApiToken,
+  StoredCutouts,
   StoredFilter,
+  StoredSession,
   StoredUser,
 } from './store.ts';
+import type { EmailDigestState, FilterMatch, NewFilterMatch } from './store.ts';
+import type { KafkaUserInput, StoredKafkaUser } from './store.ts';
 
 export interface OpenStoreOptions {
   /** A DuckDB file (its folder is created if missing), or ':memory:'. */
@@ -124,6 +135,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     } else {
       reportMigration(await migrate(writer, location), location, options.log ?? createLogger({ component: 'store' }));
       for (const sql of stagingTablesSql()) await writer.run(sql);
+      await writer.run(cutoutsSql.createStage);
     }
     for (const macro of helperMacros) await query.run(temporaryMacro(macro));
     // Nothing may change the settings above from here on, whatever SQL reaches a connection.
@@ -172,9 +184,10 @@ class DuckDBStore implements Store {
       throw new Error(`writeBatch: ${batch.origins.length} origins for ${batch.alerts.length} alerts`);
     }
     const prepared = prepareBatch(batch);
+    const cutouts = batch.keepCutouts === true ? cutoutRows(batch.alerts, prepared.keys) : null;
     return this.writes.run(async () => {
       try {
-        const counts = await inTransaction(this.writer, () => this.writePrepared(prepared));
+        const counts = await inTransaction(this.writer, () => this.writePrepared(prepared, cutouts));
         return { ...counts, elapsedMs: performance.now() - started };
       } catch (error) {
         throw new Error(`store ${this.location}: writing a batch of ${batch.alerts.length} alerts and ${batch.objects.length} objects rows failed: ${firstLine((error as Error).message)}`, { cause: error });
@@ -182,7 +195,7 @@ class DuckDBStore implements Store {
     });
   }
 
-  private async writePrepared(batch: PreparedBatch): Promise<Omit<BatchWriteResult, 'elapsedMs'>> {
+  private async writePrepared(batch: PreparedBatch, cutoutColumns: CutoutColumns | null): Promise<Omit<BatchWriteResult, 'elapsedMs'>> {
     const w = this.writer;
     await this.stageObjectRefs(batch);
 
@@ -209,9 +222,12 @@ class DuckDBStore implements Store {
     await appendColumns(w, stageAlerts, [alerts.keyIndex, alerts.sourceId, alerts.alertId, alerts.mjd, alerts.band, alerts.schema, alerts.topic, alerts.partition, alerts.offset], alertCount);
     const alertsAdded = alertCount === 0 ? 0 : (await w.run(batchSql.insertAlerts)).rowsChanged;
 
+    // Last, after the objects row that gave the object its ref; while stage_refs holds the batch's refs.
+    const cutouts = cutoutColumns === null ? 0 : await this.upsertCutouts(cutoutColumns);
+
     // Emptied inside the transaction, so the staged copy is not kept between batches.
     for (const sql of clearStagingSql()) await w.run(sql);
-    return { objectsWritten, objectsKept: batch.objects.length - objectsWritten, points: pointsAdded, upperLimits, alerts: alertsAdded };
+    return { objectsWritten, objectsKept: batch.objects.length - objectsWritten, points: pointsAdded, upperLimits, alerts: alertsAdded, cutouts };
   }
 
   /** Stages the object_refs number of each batch key (stage_refs), adding the keys not seen before to object_refs. */
@@ -237,6 +253,46 @@ class DuckDBStore implements Store {
       await appendColumns(w, objectRefsTable, [pick(keys.survey), pick(keys.objectKind), pick(keys.objectId), pick(refs)], missing.length);
     }
     await appendColumns(w, stageRefs, [indexes, refs], count);
+  }
+
+  // ---- cutout images (SQL in cutouts-sql.ts) ----------------------------------------------
+
+  /** Moves staged cutouts into object_cutouts (stage_refs must hold the batch's refs); returns the rows written. */
+  private async upsertCutouts(rows: CutoutColumns): Promise<number> {
+    if (rows.count === 0) return 0;
+    const w = this.writer;
+    await appendColumns(w, stageCutouts, rows.columns, rows.count);
+    const written = (await w.run(cutoutsSql.upsert)).rowsChanged;
+    await w.run(cutoutsSql.clearStage);
+    return written;
+  }
+
+  async writeCutouts(alerts: readonly Alert[]): Promise<number> {
+    this.checkWritable();
+    const keys = alertKeys(alerts);
+    const rows = cutoutRows(alerts, keys);
+    if (rows.count === 0) return 0;
+    return this.writes.run(async () => {
+      try {
+        return await inTransaction(this.writer, async () => {
+          const w = this.writer;
+          await appendColumns(w, stageKeys, [sequence(keys.objectId.length), keys.survey, keys.objectKind, keys.objectId], keys.objectId.length);
+          await w.run(cutoutsSql.refsOfKnownKeys);
+          const written = await this.upsertCutouts(rows);
+          for (const sql of clearStagingSql()) await w.run(sql);
+          return written;
+        });
+      } catch (error) {
+        throw new Error(`store ${this.location}: storing the cutouts of ${rows.count} objects failed: ${firstLine((error as Error).message)}`, { cause: error });
+      }
+    });
+  }
+
+  async cutouts(key: ObjectKey): Promise<StoredCutouts | null> {
+    return this.reads.run(async () => {
+      const ref = await this.findRef(key);
+      return ref === null ? null : readCutouts(this.reader, ref, `${key.survey}:${key.objectKind}:${String(key.objectId)}`);
+    });
   }
 
   // ---- object reads ---------------------------------------------------------------------
@@ -352,6 +408,93 @@ class DuckDBStore implements Store {
     });
   }
 
+  // ---- accounts: settings, sessions, API tokens (SQL in accounts-sql.ts) ------------------
+
+  async getSetting(name: string): Promise<string | null> {
+    return this.reads.run(() => accountsSql.getSetting(this.reader, name));
+  }
+
+  async settingOrInit(name: string, initial: string): Promise<string> {
+    if (this.readOnly) {
+      const value = await this.getSetting(name);
+      if (value === null) throw new UserError(`store ${this.location} is open read-only and has no setting ${name} yet`);
+      return value;
+    }
+    return this.writes.run(() => inTransaction(this.writer, () => accountsSql.settingOrInit(this.writer, name, initial)));
+  }
+
+  async createSession(session: NewSession): Promise<StoredSession> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.createSession(this.writer, session));
+  }
+
+  async findSession(idHash: string, now: string): Promise<StoredSession | null> {
+    return this.reads.run(() => accountsSql.findSession(this.reader, idHash, now));
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.deleteSession(this.writer, idHash));
+  }
+
+  async deleteExpiredSessions(now: string): Promise<number> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.deleteExpiredSessions(this.writer, now));
+  }
+
+  async setUserPassword(userId: number, passwordHash: string): Promise<boolean> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.setUserPassword(this.writer, userId, passwordHash));
+  }
+
+  async deleteUserSessions(userId: number): Promise<number> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.deleteUserSessions(this.writer, userId));
+  }
+
+  async createApiToken(token: NewApiToken): Promise<StoredApiToken> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.createApiToken(this.writer, token));
+  }
+
+  async findApiToken(tokenHash: string): Promise<StoredApiToken | null> {
+    return this.reads.run(() => accountsSql.findApiToken(this.reader, tokenHash));
+  }
+
+  async listApiTokens(userId: number): Promise<StoredApiToken[]> {
+    return this.reads.run(() => accountsSql.listApiTokens(this.reader, userId));
+  }
+
+  async revokeApiToken(userId: number, tokenId: number, now: string): Promise<boolean> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.revokeApiToken(this.writer, userId, tokenId, now));
+  }
+
+  async touchApiToken(tokenId: number, now: string): Promise<void> {
+    this.checkWritable();
+    return this.writes.run(() => accountsSql.touchApiToken(this.writer, tokenId, now));
+  }
+
+  // ---- Kafka credentials of accounts (SQL in kafka-users-sql.ts) -------------------------
+
+  async getKafkaUser(userId: number): Promise<StoredKafkaUser | null> {
+    return this.reads.run(() => kafkaUsersSql.getKafkaUser(this.reader, userId));
+  }
+
+  async listKafkaUsers(): Promise<StoredKafkaUser[]> {
+    return this.reads.run(() => kafkaUsersSql.listKafkaUsers(this.reader));
+  }
+
+  async saveKafkaUser(user: KafkaUserInput): Promise<StoredKafkaUser> {
+    this.checkWritable();
+    return this.writes.run(() => kafkaUsersSql.saveKafkaUser(this.writer, user));
+  }
+
+  async deleteKafkaUser(userId: number): Promise<boolean> {
+    this.checkWritable();
+    return this.writes.run(() => kafkaUsersSql.deleteKafkaUser(this.writer, userId));
+  }
+
   // ---- filters --------------------------------------------------------------------------
 
   async saveFilter(filter: FilterInput): Promise<StoredFilter> {
@@ -414,6 +557,7 @@ class DuckDBStore implements Store {
     return this.writes.run(() =>
       inTransaction(this.writer, async () => {
         await this.writer.run('DELETE FROM filter_counters WHERE filterId = CAST($1 AS INTEGER)', [checkId(id, 'filter')]);
+        for (const sql of matchesSql.deleteOfFilter) await this.writer.run(sql, [id]);
         const deleted = (await this.writer.run('DELETE FROM filters WHERE id = CAST($1 AS INTEGER)', [id])).rowsChanged > 0;
         if (deleted) await this.writer.run("UPDATE store_state SET value = value + 1 WHERE name = 'filtersVersion'");
         return deleted;
@@ -504,6 +648,63 @@ class DuckDBStore implements Store {
         batches: Number(row.batches),
       }));
     });
+  }
+
+  // ---- filter matches and email digests (SQL in matches-sql.ts) ---------------------------
+
+  async addFilterMatches(matches: readonly NewFilterMatch[]): Promise<number> {
+    this.checkWritable();
+    const staged = stagedMatches(matches);
+    if (staged.count === 0) return 0;
+    return this.writes.run(async () => {
+      try {
+        return await inTransaction(this.writer, async () => {
+          const w = this.writer;
+          await w.run(matchesSql.createStage);
+          await appendColumns(w, stageMatches, staged.columns, staged.count);
+          const added = Number((await w.run(matchesSql.insertNew)).rowsChanged);
+          if (added > 0) await w.run(matchesSql.advanceSeq, [BigInt(added)]);
+          await w.run(matchesSql.clearStage);
+          return added;
+        });
+      } catch (error) {
+        throw new Error(`store ${this.location}: recording ${staged.count} filter matches failed: ${firstLine((error as Error).message)}`, { cause: error });
+      }
+    });
+  }
+
+  async filterMatches(filterId: number, options: { afterSeq?: bigint; limit?: number; newestFirst?: boolean } = {}): Promise<FilterMatch[]> {
+    const { sql, params } = filterMatchesQuery(checkId(filterId, 'filter'), options);
+    return this.reads.run(async () => (await this.reader.runAndReadAll(sql, params)).getRowObjectsJS().map(toFilterMatch));
+  }
+
+  async lastFilterMatchSeq(filterId: number, options: { before?: string } = {}): Promise<bigint> {
+    checkId(filterId, 'filter');
+    const before = options.before;
+    if (before !== undefined && Number.isNaN(Date.parse(before))) throw new Error(`lastFilterMatchSeq: before must be an ISO time, not ${JSON.stringify(before)}`);
+    return this.reads.run(async () => {
+      const reader = before === undefined
+        ? await this.reader.runAndReadAll(matchesSql.lastSeq, [filterId])
+        : await this.reader.runAndReadAll(matchesSql.lastSeqBefore, [filterId, new Date(before).toISOString()]);
+      return BigInt(reader.getRows()[0]?.[0] as bigint | number);
+    });
+  }
+
+  async emailDigestState(filterId: number): Promise<EmailDigestState | null> {
+    return this.reads.run(async () => {
+      const row = (await this.reader.runAndReadAll(matchesSql.getDigest, [checkId(filterId, 'filter')])).getRowObjectsJS()[0];
+      return row === undefined ? null : toDigestState(row);
+    });
+  }
+
+  async emailDigestStates(): Promise<EmailDigestState[]> {
+    return this.reads.run(async () => (await this.reader.runAndReadAll(matchesSql.listDigests)).getRowObjectsJS().map(toDigestState));
+  }
+
+  async saveEmailDigestState(state: EmailDigestState): Promise<void> {
+    this.checkWritable();
+    const params = digestParams(state);
+    await this.writes.run(() => this.writer.run(matchesSql.putDigest, params));
   }
 
   // ---- housekeeping ---------------------------------------------------------------------

@@ -7,6 +7,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { OBJECT_COLUMNS } from '../features/columns.ts';
 import { quoteIdentifier } from '../filters/sql-text.ts';
 import { UserError } from '../util/errors.ts';
+import { accountsSchema } from './schema-accounts.ts';
+import { cutoutsSchema } from './schema-cutouts.ts';
+import { matchesSchema } from './schema-matches.ts';
+import { kafkaUsersSchema } from './schema-kafka-users.ts';
 import { initialSchema } from './schema.ts';
 
 export interface Migration {
@@ -17,6 +21,10 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'objects, lightcurves, alerts, users, filters, counters', statements: initialSchema },
+  { version: 2, description: 'filter matches and email digest state', statements: matchesSchema },
+  { version: 3, description: 'web accounts: settings, sessions, API tokens', statements: accountsSchema },
+  { version: 4, description: 'Kafka credentials of accounts', statements: kafkaUsersSchema },
+  { version: 5, description: 'cutout images of each object\'s newest alert', statements: cutoutsSchema },
 ];
 
 /** The schema version this code writes. */

@@ -29,6 +29,27 @@ export interface StoreBatch {
   objects: readonly ObjectRow[];
   /** Where each alert came from, index for index with `alerts`; absent or null where unknown. */
   origins?: readonly (AlertOrigin | null | undefined)[];
+  /** Keep the alerts' cutout images (each object's newest alert with any wins); default false. See CutoutPolicy. */
+  keepCutouts?: boolean;
+}
+
+/**
+ * Which alerts' cutout images the broker keeps (`nightjar broker --cutouts`): every alert's
+ * ('all', written with the batch), those of alerts that passed a filter ('matched', written
+ * after the filters ran), or none. Either way an object keeps the images of its newest such alert.
+ */
+export const CUTOUT_POLICIES = ['all', 'matched', 'none'] as const;
+export type CutoutPolicy = (typeof CUTOUT_POLICIES)[number];
+
+/** An object's stored cutout images: those of its newest alert that was kept with any. */
+export interface StoredCutouts {
+  /** The alert they came with. */
+  sourceId: bigint;
+  mjd: number;
+  /** FITS bytes exactly as the alert carried them (plain FITS for Rubin, gzip FITS for ZTF). */
+  science?: Uint8Array;
+  template?: Uint8Array;
+  difference?: Uint8Array;
 }
 
 export interface BatchWriteResult {
@@ -41,6 +62,8 @@ export interface BatchWriteResult {
   upperLimits: number;
   /** Alerts recorded; an alert stored before (a replay) is not counted. */
   alerts: number;
+  /** Objects whose cutout images were stored or replaced (keepCutouts). */
+  cutouts: number;
   elapsedMs: number;
 }
 
@@ -93,6 +116,55 @@ export interface StoredUser {
   name: string;
   passwordHash: string | null;
   createdAt: string;
+}
+
+/** A login session (contract of the web app's auth, src/web/auth/): the browser holds the id, the store its SHA-256. */
+export interface NewSession {
+  /** Hex SHA-256 of the session id in the cookie. */
+  idHash: string;
+  userId: number;
+  /** ISO time after which the session is no longer valid. */
+  expiresAt: string;
+}
+
+export interface StoredSession extends NewSession {
+  createdAt: string;
+}
+
+/** An API token as created: the token itself is shown to its owner once and stored only as a hash. */
+export interface NewApiToken {
+  userId: number;
+  /** The owner's label for it, e.g. "laptop". */
+  name: string;
+  /** Hex SHA-256 of the token. */
+  tokenHash: string;
+  /** The token's first characters, shown in lists so its owner can tell tokens apart. */
+  prefix: string;
+}
+
+export interface StoredApiToken {
+  id: number;
+  userId: number;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  /** Set once revoked; a revoked token is refused. */
+  revokedAt: string | null;
+}
+
+/** An account's Kafka credentials (migration 4, src/kafka/access.ts): the SCRAM user its streams are read with. */
+export interface KafkaUserInput {
+  userId: number;
+  /** Derived from the user id (kafkaUsername); never changes. */
+  username: string;
+  password: string;
+}
+
+export interface StoredKafkaUser extends KafkaUserInput {
+  createdAt: string;
+  /** When the password was last set. */
+  updatedAt: string;
 }
 
 /** How a filter delivers its matches: Lasair's options plus Fink-style Avro. */
@@ -174,6 +246,47 @@ export interface FilterCounters {
   dropped: number;
 }
 
+/** A filter's delivered row as the pipeline records it (contract A: the web app's live view and the email digests read these). */
+export interface NewFilterMatch {
+  filterId: number;
+  /** As in `objects.objectId` (text). */
+  objectId: string;
+  sourceId: bigint;
+  /** Of the alert that matched. */
+  mjd: number;
+  /** When the batch ran (ISO 8601, UTC). */
+  matchedAt: string;
+  /** The filter's selected columns, 64-bit ids as BigInt. Stored as JSON (src/util/json.ts): read back, integers beyond 2^53 are BigInt, smaller ones numbers. */
+  row: Record<string, unknown>;
+  /** The object's survey, for links to its page; optional (an addition to contract A), absent where unknown. */
+  survey?: Survey;
+}
+
+export interface FilterMatch extends NewFilterMatch {
+  /** Increasing over the whole table, assigned by the store in the order matches are added. */
+  seq: bigint;
+}
+
+/** The email bookkeeping of one filter (src/email): its digest watermark, retries and last problem. */
+export interface EmailDigestState {
+  filterId: number;
+  /** The filter's matches with seq up to this one have been emailed (or predate its email output). */
+  sentThroughSeq: bigint;
+  /** When the email sender found the filter emailing (ISO); null while its output is not email. */
+  emailSince: string | null;
+  /** When its last digest was sent (ISO), null before the first. */
+  lastSentAt: string | null;
+  /** Failed sends since the last one that went through. */
+  failures: number;
+  /** Why the last send failed (kept after a later success, with lastErrorAt, for the filter page). */
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** No send is tried before this time (back-off after a failure); null: no wait. */
+  retryAt: string | null;
+  /** When the owner was last told that the filter fails on new data. */
+  filterErrorSentAt: string | null;
+}
+
 /** Amounts to add to the pipeline's counters for one night (absent = 0). */
 export interface PipelineCounterDelta {
   night: string;
@@ -208,8 +321,8 @@ export interface Store {
   /**
    * Writes one batch in one transaction: upserts the objects rows (a stored row is replaced
    * only by a row from a later alert: larger alertMjd, ties broken by the larger
-   * alertSourceId), adds the lightcurve points and upper limits not stored yet, and records
-   * the alerts. Idempotent: writing a batch again changes nothing, as a replay after a crash
+   * alertSourceId), adds the lightcurve points and upper limits not stored yet, records
+   * the alerts and, with keepCutouts, the newest alert's cutout images per object. Idempotent: writing a batch again changes nothing, as a replay after a crash
    * must not.
    */
   writeBatch(batch: StoreBatch): Promise<BatchWriteResult>;
@@ -219,6 +332,14 @@ export interface Store {
   lightcurve(key: ObjectKey): Promise<Lightcurve>;
   /** The object's stored alerts, newest first. */
   alertsOf(key: ObjectKey, limit?: number): Promise<StoredAlert[]>;
+  /**
+   * Keeps the cutout images of these alerts (each object's newest wins, as in writeBatch with
+   * keepCutouts), in a transaction of its own; alerts of objects not stored are skipped.
+   * Idempotent. Returns how many objects' images were stored or replaced.
+   */
+  writeCutouts(alerts: readonly Alert[]): Promise<number>;
+  /** The object's stored cutout images, or null when none were kept. */
+  cutouts(key: ObjectKey): Promise<StoredCutouts | null>;
   /**
    * Runs one read-only SELECT over the stored `objects` table — a compiled filter's `sql`
    * runs unchanged, with the filter helper functions (flux2mag, mjdnow, angdist, ...) — with a
@@ -231,12 +352,48 @@ export interface Store {
   /** Case-insensitive. */
   findUserByEmail(email: string): Promise<StoredUser | null>;
 
+  // ---- accounts (web app: settings, sessions, API tokens; migration 3) ----
+  /** The named setting, or null. */
+  getSetting(name: string): Promise<string | null>;
+  /** The named setting; when there is none yet, stores `initial` and returns it (first writer wins). */
+  settingOrInit(name: string, initial: string): Promise<string>;
+  createSession(session: NewSession): Promise<StoredSession>;
+  /** The session with this id hash if it has not expired at `now` (ISO), else null. */
+  findSession(idHash: string, now: string): Promise<StoredSession | null>;
+  /** Ends a session; false if there was none. */
+  deleteSession(idHash: string): Promise<boolean>;
+  /** Removes sessions expired at `now` (ISO); returns how many. */
+  deleteExpiredSessions(now: string): Promise<number>;
+  /** Replaces a user's password hash; false if there is no such user. */
+  setUserPassword(userId: number, passwordHash: string): Promise<boolean>;
+  /** Ends every session of a user (a password change logs out everywhere); returns how many. */
+  deleteUserSessions(userId: number): Promise<number>;
+  createApiToken(token: NewApiToken): Promise<StoredApiToken>;
+  /** The token with this hash, unless revoked; null otherwise. */
+  findApiToken(tokenHash: string): Promise<StoredApiToken | null>;
+  /** A user's tokens, revoked ones included, newest first. */
+  listApiTokens(userId: number): Promise<StoredApiToken[]>;
+  /** Revokes the user's token; false if the user has no such token or it was already revoked. */
+  revokeApiToken(userId: number, tokenId: number, now: string): Promise<boolean>;
+  /** Records that a token was used at `now` (ISO). */
+  touchApiToken(tokenId: number, now: string): Promise<void>;
+
+  // ---- Kafka credentials of accounts (src/kafka/access.ts; migration 4) ----
+  /** The user's Kafka credentials, or null when none were made yet. */
+  getKafkaUser(userId: number): Promise<StoredKafkaUser | null>;
+  /** Every account's Kafka credentials, by user id. */
+  listKafkaUsers(): Promise<StoredKafkaUser[]>;
+  /** Stores the user's Kafka credentials, replacing the password of stored ones. */
+  saveKafkaUser(user: KafkaUserInput): Promise<StoredKafkaUser>;
+  /** Forgets the user's Kafka credentials; false if there were none. */
+  deleteKafkaUser(userId: number): Promise<boolean>;
+
   /** Inserts (no id) or replaces (id of an existing filter) a filter; returns it as stored. */
   saveFilter(filter: FilterInput): Promise<StoredFilter>;
   getFilter(id: number): Promise<StoredFilter | null>;
   /** Sorted by id. */
   listFilters(options?: ListFiltersOptions): Promise<StoredFilter[]>;
-  /** Deletes the filter and its counters; false if there was no such filter. */
+  /** Deletes the filter, its counters, matches and email bookkeeping; false if there was no such filter. */
   deleteFilter(id: number): Promise<boolean>;
   /** A number that changes whenever a filter is saved or deleted: compare it each batch to notice changes cheaply. */
   filtersVersion(): Promise<number>;
@@ -246,6 +403,20 @@ export interface Store {
   filterCounters(filterId: number, range?: NightRange): Promise<FilterCounters[]>;
   addPipelineCounters(deltas: readonly PipelineCounterDelta[]): Promise<void>;
   pipelineCounters(range?: NightRange): Promise<PipelineCounters[]>;
+
+  // ---- filter matches and email digests (migration 2) ----
+  /** Records filters' delivered rows. Idempotent on (filterId, objectId, sourceId): a replayed batch adds nothing. Returns how many were new. */
+  addFilterMatches(matches: readonly NewFilterMatch[]): Promise<number>;
+  /** A filter's matches; afterSeq: only newer than that seq; newestFirst default true; limit default 100. */
+  filterMatches(filterId: number, options?: { afterSeq?: bigint; limit?: number; newestFirst?: boolean }): Promise<FilterMatch[]>;
+  /** The largest seq of the filter's matches (those matched before `before`, an ISO time, if given); 0n when none. */
+  lastFilterMatchSeq(filterId: number, options?: { before?: string }): Promise<bigint>;
+  /** The filter's email bookkeeping, or null if none was saved. */
+  emailDigestState(filterId: number): Promise<EmailDigestState | null>;
+  /** Every saved email bookkeeping row, by filter id. */
+  emailDigestStates(): Promise<EmailDigestState[]>;
+  /** Inserts or replaces the filter's email bookkeeping. */
+  saveEmailDigestState(state: EmailDigestState): Promise<void>;
 
   counts(): Promise<StoreCounts>;
   /** The version of the store's schema (see migrations.ts). */
