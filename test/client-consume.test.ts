@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin } from '@platformatic/kafka';
@@ -267,6 +267,21 @@ test('AlertConsumer: poll and consume decode Confluent, schema-in-key and JSON w
   assert.equal(typeof jsonValues[0]?.diaObjectId, 'bigint');
   const avroIds = got.filter((a) => a.format !== 'json').map((a) => (a.value.diaSource as { diaSourceId: bigint }).diaSourceId);
   assert.deepEqual(avroIds.sort(), avro.map((a) => a.sourceId).sort());
+
+  // pollAndWrite: a new group, the first alert saved as consume --save names it.
+  const writer = await AlertConsumer.create({ topics: [AVRO_TOPIC], groupId: group('writer'), settings });
+  try {
+    const dir = path.join(tmp, 'poll-and-write');
+    await mkdir(dir);
+    const written = await writer.pollAndWrite(dir, 10_000);
+    assert.ok(written !== null);
+    const produced = avro.find((a) => a.sourceId === (written.alert.value.diaSource as { diaSourceId: bigint }).diaSourceId);
+    assert.ok(produced);
+    assert.equal(written.file, path.join(dir, `${produced.objectId}_${produced.sourceId}.avro`));
+    assert.deepEqual((await readAlertFile(written.file))[0]?.record, produced.record);
+  } finally {
+    await writer.close();
+  }
 
   // Everything returned was committed: the same group gets nothing more.
   const again = await AlertConsumer.create({ topics: [AVRO_TOPIC, JSON_TOPIC], groupId: group('library'), settings });

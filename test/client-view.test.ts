@@ -6,10 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { toAlert } from '../src/formats/adapters/index.ts';
 import { readAlertFile } from '../src/formats/files.ts';
-import { bandColour, lightcurvePlot } from '../src/client/plot-model.ts';
+import { bandColour, lightcurvePlot, plottedPoints } from '../src/client/plot-model.ts';
 import { parseHexColour } from '../src/client/plot-raster.ts';
 import { decodePng, encodePng } from '../src/client/png.ts';
 import { readSavedAlerts, type SavedAlert } from '../src/client/saved-alerts.ts';
+import { isStreamRecord, savedRecordToAlert, streamRecordToAlert } from '../src/client/stream-record.ts';
 import { viewAlert } from '../src/client/view.ts';
 import { readFitsImage, stretchToGrey } from '../src/client/view-fits.ts';
 import { stringifyWithBytes } from '../src/util/json.ts';
@@ -162,5 +163,52 @@ describe('view', () => {
     const result = await viewAlert(fromJson, { outDir: out, format: 'png', mag: true });
     assert.equal(result.alert.sourceId, 2695378462115010012n);
     assert.equal(result.cutouts.filter((c) => 'file' in c).length, 3);
+  });
+});
+
+describe('filter-stream records', () => {
+  it('reads a full record (the alert\'s own sources) like the alert itself', async () => {
+    const saved = await firstAlert(RUBIN);
+    const original = toAlert(saved.record, saved.schemaName);
+    const r = saved.record as { diaSource: { diaObjectId: bigint }; diaObject: unknown; prvDiaSources: unknown[]; prvDiaForcedSources: unknown[] };
+    // Lasair lists the sources in time order; the triggering one is not first.
+    const record = { diaObjectId: r.diaSource.diaObjectId, UTC: '2026-03-18 01:02:03', alert: { diaObject: r.diaObject, diaSourcesList: [...r.prvDiaSources, r.diaSource], diaForcedSourcesList: r.prvDiaForcedSources } };
+    assert.ok(isStreamRecord(record));
+    const alert = streamRecordToAlert(record, '');
+    assert.equal(alert.sourceId, original.sourceId);
+    assert.equal(alert.objectId, original.objectId);
+    assert.deepEqual(alert.lightcurve, original.lightcurve);
+    assert.equal(alert.record, record);
+  });
+
+  it('reads a lite record from its points, ids exact, the latest point as the trigger', () => {
+    const record = {
+      diaObjectId: 169760235333878021n,
+      ra: 150.25,
+      decl: -30.5,
+      UTC: '2026-03-18 01:02:03',
+      alert: {
+        diaSourcesList: [
+          { psfFlux: 1500, psfFluxErr: 100, midpointMjdTai: 61000.1, band: 'g', reliability: 0.9 },
+          { psfFlux: 2500, psfFluxErr: 120, midpointMjdTai: 61002.2, band: 'r', reliability: null },
+          { psfFlux: null, psfFluxErr: null, midpointMjdTai: 61001.3, band: 'i', reliability: null },
+        ],
+        diaForcedSourcesList: [{ psfFlux: -20, psfFluxErr: 90, midpointMjdTai: 60999.5, band: 'g' }],
+      },
+    };
+    const alert = savedRecordToAlert(record, '');
+    assert.equal(alert.objectId, 169760235333878021n);
+    assert.equal(alert.sourceId, 169760235333878021n, 'no source named: the object id');
+    assert.deepEqual(alert.lightcurve.detections.map((p) => p.mjd), [61000.1, 61001.3, 61002.2]);
+    assert.equal(alert.lightcurve.forced.length, 1);
+    assert.deepEqual([alert.mjd, alert.band, alert.flux, alert.ra, alert.dec], [61002.2, 'r', 2500, 150.25, -30.5]);
+    assert.equal(plottedPoints(lightcurvePlot(alert)), 3, 'the point without a flux is not plotted');
+  });
+
+  it('leaves survey alerts to their adapters and refuses a record naming no object', async () => {
+    const saved = await firstAlert(ZTF);
+    assert.ok(!isStreamRecord(saved.record));
+    assert.equal(savedRecordToAlert(saved.record, saved.schemaName).sourceId, 2695378462115010012n);
+    assert.throws(() => streamRecordToAlert({ alert: { diaSourcesList: [] } }, ''), /names no object/);
   });
 });

@@ -16,6 +16,7 @@ import type { KafkaSettings } from '../kafka/connection.ts';
 import { clusterError, createToolAdmin, listClusterTopics, requireTopics } from '../stream/preflight.ts';
 import { topicProbe } from '../stream/topic-status.ts';
 import { UserError } from '../util/errors.ts';
+import { stderrProgressBar } from '../util/progress-bar.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
 import { addSchemaOptions, decodeOptionsFrom, type SchemaFlags } from './schema-options.ts';
 import { integerFlag } from './flag-values.ts';
@@ -34,6 +35,7 @@ interface ConsumeFlags extends KafkaFlags, SchemaFlags {
   statistics?: boolean;
   availableTopics?: boolean;
   timeout?: string;
+  progress: boolean;
 }
 
 export function registerConsumeCommand(program: Command): void {
@@ -55,13 +57,16 @@ export function registerConsumeCommand(program: Command): void {
         .option('--statistics', 'print the group\'s committed offset and lag per topic partition, then exit')
         .option('--available-topics', 'list the cluster\'s topics, then exit')
         .option('--timeout <seconds>', 'seconds without an alert before saying so (default: the profile\'s maxtimeout, else 10)')
+        .option('--no-progress', 'no progress line on the terminal during --save or --limit')
         .addHelpText('after', `
 Alerts in any encoding are read without naming a schema: Lasair-style JSON, Avro containers
 (ZTF, Fink), Confluent wire format (Rubin; --registry or --schema-dir for schema ids Nightjar
 does not ship), Fink's schema-in-key; --schema forces a schema for schemaless Avro.
 --save writes <objectId>_<sourceId>.avro (or .json); JSON alerts are always saved as .json.
 After --timeout seconds without an alert it prints "No alerts the last S seconds" and keeps
-waiting, until --limit alerts or Ctrl-C (which commits what was received and stops).`),
+waiting, until --limit alerts or Ctrl-C (which commits what was received and stops).
+With --save or --limit, a progress line (alerts, of --limit when given, rate, elapsed time)
+is drawn on stderr when it is a terminal; never when stderr is piped or redirected.`),
     ),
   ).action(async (flags: ConsumeFlags) => runConsume(flags));
 }
@@ -149,21 +154,28 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
 
   let received = 0;
   let saved = 0;
+  // Erased before each line printed, in case stdout is the same terminal.
+  const progress = flags.save || limit !== undefined ? stderrProgressBar(limit, 'alerts', flags.progress) : undefined;
   try {
     if (flags.display) await write(alertTableHeader() + '\n');
     while (!stop.signal.aborted && (limit === undefined || received < limit)) {
       const alert = await consumer.poll(setup.timeoutS * 1000);
       if (alert === null) {
+        progress?.clear();
         if (!stop.signal.aborted) await write(`No alerts the last ${setup.timeoutS} seconds\n`);
         continue;
       }
       received++;
       const summary = summarise(alert);
-      if (flags.display) await write(alertTableRow(summary, alert.topic, new Date()) + '\n');
+      if (flags.display) {
+        progress?.clear();
+        await write(alertTableRow(summary, alert.topic, new Date()) + '\n');
+      }
       if (flags.save) {
         await saveAlert(flags.outdir as string, alert, summary, format);
         saved++;
       }
+      progress?.advance(1);
     }
   } catch (err) {
     if (err instanceof SchemaSourceError) throw new UserError(`reading ${setup.topics.join(',')}: ${err.message}`);
@@ -171,6 +183,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     if (typeof code === 'string' && code.startsWith('PLT_KFK')) throw clusterError(settings, err);
     throw err;
   } finally {
+    progress?.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     try {

@@ -9,7 +9,7 @@ import { openRegistryStore } from '../registry/registry-store.ts';
 import { RUBIN_CADENCE, type Grouping } from '../simulate/cadence.ts';
 import { parseDisplayPath } from '../simulate/display-field.ts';
 import { STREAM_ENCODINGS, type StreamEncoding } from '../simulate/prepared-alert.ts';
-import { createProgressBar } from '../simulate/progress-bar.ts';
+import { createProgressBar } from '../util/progress-bar.ts';
 import { runSimulation } from '../simulate/simulation.ts';
 import { UserError } from '../util/errors.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';

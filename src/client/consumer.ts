@@ -7,6 +7,7 @@
 //   const consumer = await AlertConsumer.create({ topics: ['t'], groupId: 'me', settings });
 //   try {
 //     for (const alert of await consumer.consume(100, 5000)) use(alert.value);
+//     await consumer.pollAndWrite('alerts/', 5000); // saved as <objectId>_<sourceId>.avro
 //   } finally {
 //     await consumer.close();
 //   }
@@ -18,6 +19,8 @@ import type { SchemaSource } from '../formats/schema-source.ts';
 import type { KafkaSettings } from '../kafka/connection.ts';
 import { openAlertStream, type AlertStream, type ConsumedAlert } from '../stream/consume.ts';
 import { parse } from '../util/json.ts';
+import { summarise } from './alert-summary.ts';
+import { saveAlert, type SaveFormat } from './save-alert.ts';
 
 export type AlertFormat = 'json' | 'avro-container' | 'confluent' | 'schema-in-key' | 'schemaless';
 
@@ -127,6 +130,18 @@ export class AlertConsumer {
       out.push(alert);
     }
     return out;
+  }
+
+  /**
+   * The next alert, saved into `dir` (which must exist) as `<objectId>_<sourceId>.avro` (or
+   * .json: see save-alert.ts) before it is returned with the file's path; null on a timeout.
+   * As fink-client's poll_and_write. As with poll, the offset is committed when the alert is
+   * handed back, so a crash while its file is written loses that one alert for the group.
+   */
+  async pollAndWrite(dir: string, timeoutMs: number, format: SaveFormat = 'avro'): Promise<{ alert: ConsumedAlertRecord; file: string } | null> {
+    const alert = await this.poll(timeoutMs);
+    if (alert === null) return null;
+    return { alert, file: await saveAlert(dir, alert, summarise(alert), format) };
   }
 
   /** Waits for the commits of everything returned so far, then leaves the group. Safe to call twice. */

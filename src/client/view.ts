@@ -1,15 +1,16 @@
 // `nightjar view`: an alert's main fields as a table, its lightcurve as a plot file and its
-// cutouts as PNG images.
+// cutouts as PNG images. Survey alerts and filter-stream records (Lasair lite/full JSON,
+// Nightjar's Avro stream: see stream-record.ts) alike.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Alert } from '../formats/alert.ts';
-import { toAlert } from '../formats/adapters/index.ts';
 import { cutoutFits, findCutouts } from '../stream/cutouts.ts';
 import { lightcurvePlot, plottedPoints } from './plot-model.ts';
 import { plotToRaster } from './plot-raster.ts';
 import { plotToSvg } from './plot-svg.ts';
 import { encodePng } from './png.ts';
 import type { SavedAlert } from './saved-alerts.ts';
+import { savedRecordToAlert } from './stream-record.ts';
 import { readFitsImage, stretchToGrey } from './view-fits.ts';
 
 export type PlotFormat = 'png' | 'svg';
@@ -32,7 +33,7 @@ export interface ViewResult {
   readonly cutouts: readonly CutoutResult[];
 }
 
-const fixed = (v: number | null, digits: number): string => (v === null ? '—' : v.toFixed(digits));
+const fixed = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
 /** The alert's main fields as `name  value` lines. */
 export function alertTable(alert: Alert): string {
@@ -64,7 +65,7 @@ export function cutoutPng(data: Parameters<typeof cutoutFits>[0]): { png: Buffer
 
 /** Views one saved alert: writes `<sourceId>_lightcurve.<format>` and `<sourceId>_<kind>.png` into outDir. */
 export async function viewAlert(saved: SavedAlert, options: ViewOptions): Promise<ViewResult> {
-  const alert = toAlert(saved.record, saved.schemaName);
+  const alert = savedRecordToAlert(saved.record, saved.schemaName);
   const id = alert.sourceId.toString();
   let plot: ViewResult['plot'];
   try {

@@ -11,7 +11,7 @@ import type { BytesProducer } from '../kafka/connection.ts';
 import { BatchSender, type BatchSenderOptions } from './batch-sender.ts';
 import { groupObservations, observationDueMs, plannedCount, type Grouping } from './cadence.ts';
 import type { PreparedAlert } from './prepared-alert.ts';
-import type { ProgressBar } from './progress-bar.ts';
+import type { ProgressBar } from '../util/progress-bar.ts';
 import { sleep } from '../util/sleep.ts';
 
 export interface ReplaySource {

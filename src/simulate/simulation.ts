@@ -16,7 +16,7 @@ import type { DisplayPath } from './display-field.ts';
 import { loadAlertInputs, type SkippedInput } from './load-alerts.ts';
 import { orderTies } from './ordering.ts';
 import { createAlertPreparer, exposureOf, valueSubject, type AlertPreparer, type PreparedAlert, type StreamEncoding } from './prepared-alert.ts';
-import type { ProgressBar } from './progress-bar.ts';
+import type { ProgressBar } from '../util/progress-bar.ts';
 import { replay, type ReplayResult, type ReplaySource } from './replay.ts';
 import { generateAlerts, type SyntheticOptions } from './synthetic.ts';
 
