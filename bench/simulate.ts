@@ -4,7 +4,7 @@
 // once up front; toAlert + Avro encoding + Confluent framing per alert) and sending (the replay
 // loop: 10,000 alerts per observation, no waiting, acks=all, idempotent producer), with the CPU
 // used by this process and by the Kafka broker during the send, to show which side is the limit.
-// Run: node bench/simulate.ts [N]   (default 20000; needs the local Kafka: ./nightjar kafka start)
+// Run: node bench/simulate.ts [N] [--quick]   (default 20000, --quick 2000; needs the local Kafka: ./nightjar kafka start)
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -25,8 +25,14 @@ import { RUBIN_CADENCE } from '../src/simulate/cadence.ts';
 import { createAlertPreparer, type PreparedAlert } from '../src/simulate/prepared-alert.ts';
 import { replay } from '../src/simulate/replay.ts';
 import { generateAlerts } from '../src/simulate/synthetic.ts';
+import { isQuick, Results } from './lib/emit.ts';
+import { replicate as replicateNight, SOURCE_ID_BASE, OBJECT_ID_BASE } from './lib/real-night.ts';
 
-const N = Number(process.argv[2] ?? 20_000);
+const quick = isQuick();
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? (quick ? 2_000 : 20_000));
+const results = new Results('simulate');
+// The issue's target for the simulator (as fast as possible).
+const SIMULATOR_TARGET = 20_000;
 const PARTITIONS = 4;
 const data = path.resolve(repoRoot, '../shared/data');
 const REAL_RUBIN = ['fink-broker/datasim', 'boom/alerts/lsst', 'fink-client/datatest/lsst'].map((p) => path.join(data, p));
@@ -64,28 +70,26 @@ function brokerPid(): number | undefined {
   }
 }
 
-/** A copy of a real alert with fresh ids, a later time and a visit of 10,000 alerts. */
+/** A copy of a real alert with fresh ids, position and time, in visits of 10,000 (bench/lib/real-night.ts). */
 function replicate(template: Rec, i: number): Rec {
-  const sourceId = 170_000_000_000_000_000n + BigInt(i);
-  const objectId = 180_000_000_000_000_000n + BigInt(i % 5000);
   const visitIndex = Math.floor(i / RUBIN_CADENCE.perObservation);
-  const source = { ...(template.diaSource as Rec), diaSourceId: sourceId };
-  if ('diaObjectId' in source) source.diaObjectId = objectId;
-  if ('visit' in source) source.visit = 1_000_000n + BigInt(visitIndex);
-  const mjd = 61000 + (visitIndex * RUBIN_CADENCE.intervalSeconds) / 86400;
-  if ('midpointMjdTai' in source) source.midpointMjdTai = mjd;
-  if ('midPointTai' in source) source.midPointTai = mjd;
-  const record: Rec = { ...template, diaSource: source };
-  if ('diaSourceId' in record) record.diaSourceId = sourceId;
-  if ('alertId' in record) record.alertId = sourceId;
-  if (record.diaObject !== null && typeof record.diaObject === 'object') record.diaObject = { ...(record.diaObject as Rec), diaObjectId: objectId };
-  return record;
+  const objectIndex = i % 5000;
+  return replicateNight(template, {
+    sourceId: SOURCE_ID_BASE + BigInt(i),
+    objectId: OBJECT_ID_BASE + BigInt(objectIndex),
+    objectIndex,
+    visitNumber: 1_000_000n + BigInt(visitIndex),
+    mjd: 61000 + (visitIndex * RUBIN_CADENCE.intervalSeconds) / 86400,
+    ra: (objectIndex * 0.072) % 360,
+    dec: -60 + ((objectIndex * 0.013) % 80),
+    fluxFactor: 1,
+  });
 }
 
 const mb = (bytes: number): number => bytes / 1e6;
 const rate = (n: number, seconds: number): string => `${Math.round(n / seconds).toLocaleString('en-US')} alerts/s`;
 
-async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchSenderOptions): Promise<void> {
+async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchSenderOptions): Promise<{ alertsPerSecond: number; mbPerSecond: number; batches: string }> {
   const topic = `nightjar-bench-simulate-${Date.now().toString(36)}`;
   const admin = createAdmin(settings);
   await createTopic(admin, topic, PARTITIONS);
@@ -106,7 +110,9 @@ async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchS
     const nodeCores = (cpu.user + cpu.system) / 1e6 / result.seconds;
     const brokerCores = brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / result.seconds : undefined;
     const batches = sender?.maxPartitionBytes === undefined ? '1 MB batches' : `${mb(sender.maxPartitionBytes).toFixed(0)} MB batches`;
+    const measured = { alertsPerSecond: result.sent / result.seconds, mbPerSecond: mb(result.bytes) / result.seconds, batches };
     console.log(`  send (${batches}): ${rate(result.sent, result.seconds)}, ${(mb(result.bytes) / result.seconds).toFixed(0)} MB/s (${result.sent} in ${result.seconds.toFixed(2)} s); CPU: nightjar ${nodeCores.toFixed(2)} cores, Kafka broker ${brokerCores?.toFixed(2) ?? '?'} cores; all ${cpus().length} cores ${machineBusy === undefined ? '?' : `${Math.round(machineBusy * 100)}%`} busy`);
+    return measured;
   } finally {
     await producer.close();
     await deleteTopic(admin, topic);
@@ -134,8 +140,13 @@ async function main(): Promise<void> {
     let bytes = real.reduce((n, a) => n + a.message.value.length, 0);
     console.log(`real-size Rubin alerts: ${N} copies of ${templates.length} real alerts (fresh ids), mean ${(bytes / N / 1000).toFixed(0)} kB, Confluent wire format`);
     console.log(`  prepare (toAlert + Avro encode + framing): ${rate(N, seconds)}, ${(mb(bytes) / seconds).toFixed(0)} MB/s`);
-    await sendPhase('real', real);
-    await sendPhase('real', real, { maxPartitionBytes: 8 * 1024 * 1024, maxRequestBytes: 32 * 1024 * 1024 });
+    const realSettings = { alerts: N, templates: templates.length, meanKb: Math.round(bytes / N / 1000), partitions: PARTITIONS, encoding: 'confluent' };
+    results.add('simulator prepare, real-size Rubin (toAlert + Avro encode + framing)', N / seconds, 'alerts/s', realSettings);
+    for (const sender of [undefined, { maxPartitionBytes: 8 * 1024 * 1024, maxRequestBytes: 32 * 1024 * 1024 }]) {
+      const sent = await sendPhase('real', real, sender);
+      results.add(`simulator send, real-size Rubin, ${sent.batches}`, sent.alertsPerSecond, 'alerts/s', realSettings, { target: { min: SIMULATOR_TARGET } });
+      results.add(`simulator send, real-size Rubin, ${sent.batches}`, sent.mbPerSecond, 'MB/s', realSettings);
+    }
     real.length = 0;
 
     // Synthetic Rubin alerts, generated and encoded: with cutouts (real layout, smaller
@@ -149,7 +160,11 @@ async function main(): Promise<void> {
       bytes = synthetic.reduce((n, a) => n + a.message.value.length, 0);
       console.log(`synthetic Rubin alerts ${cutouts ? 'with' : 'without'} cutouts: ${N}, mean ${(bytes / N / 1000).toFixed(1)} kB`);
       console.log(`  generate + prepare: ${rate(N, seconds)}, ${(mb(bytes) / seconds).toFixed(0)} MB/s`);
-      await sendPhase('synthetic', synthetic);
+      const settings = { alerts: N, cutouts, meanKb: Number((bytes / N / 1000).toFixed(1)), partitions: PARTITIONS, encoding: 'confluent' };
+      results.add(`simulator generate + prepare, synthetic ${cutouts ? 'with' : 'without'} cutouts`, N / seconds, 'alerts/s', settings);
+      const sent = await sendPhase('synthetic', synthetic);
+      results.add(`simulator send, synthetic ${cutouts ? 'with' : 'without'} cutouts`, sent.alertsPerSecond, 'alerts/s', settings, { target: { min: SIMULATOR_TARGET } });
+      results.add(`simulator send, synthetic ${cutouts ? 'with' : 'without'} cutouts`, sent.mbPerSecond, 'MB/s', settings);
     }
   } finally {
     await registry.close();
@@ -157,3 +172,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+results.print();

@@ -6,7 +6,10 @@
 // been seen, and each alert adds one or two points to a history of up to 50. More objects than
 // alerts per batch (e.g. --objects 300000) instead keeps bringing in objects never seen, each with
 // 20-50 points to add. Run: node bench/store.ts [--batches 30] [--objects 30000]
-// [--batch-size 10000] [--memory] [--checkpoint 256MB]
+// [--batch-size 10000] [--memory] [--checkpoint 256MB] [--quick] (3 batches of 2000 over 5000 objects)
+// [--cutouts none|all|matched]: the alerts carry the three cutouts of real Rubin alerts (~115 KB,
+// from ../shared/data, replicated) and the store keeps them with every batch (all) or, after the
+// batch, those of --matched alerts per batch (default 1000, Lasair's row limit of one filter).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,16 +24,24 @@ import { repoRoot } from '../src/kafka/local-config.ts';
 import { createRng } from '../src/simulate/prng.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
+import { isQuick, Results } from './lib/emit.ts';
 
+const quick = isQuick();
 const { values: args } = parseArgs({
   options: {
-    batches: { type: 'string', default: '30' },
-    objects: { type: 'string', default: '30000' },
-    'batch-size': { type: 'string', default: '10000' },
+    quick: { type: 'boolean', default: false },
+    batches: { type: 'string', default: quick ? '3' : '30' },
+    objects: { type: 'string', default: quick ? '5000' : '30000' },
+    'batch-size': { type: 'string', default: quick ? '2000' : '10000' },
     memory: { type: 'boolean', default: false },
     checkpoint: { type: 'string' },
+    cutouts: { type: 'string', default: 'none' },
+    matched: { type: 'string', default: '1000' },
   },
 });
+const cutoutPolicy = args.cutouts;
+if (!['none', 'all', 'matched'].includes(cutoutPolicy)) throw new Error(`--cutouts must be none, all or matched, not ${cutoutPolicy}`);
+const matchedPerBatch = Number(args.matched);
 const batches = Number(args.batches);
 const objectCount = Number(args.objects);
 const batchSize = Number(args['batch-size']);
@@ -122,27 +133,59 @@ async function readReal(file: string): Promise<Alert[]> {
   return (await readAlertFile(path.resolve(repoRoot, '../shared/data', file))).map(({ record, schema }) => toAlert(record, schema.name));
 }
 
+// Real Rubin cutouts, handed out in turn to the synthetic alerts (each keeps its own bytes).
+const rubinCutouts = cutoutPolicy === 'none' ? [] : (await readReal('fink-client/datatest/lsst/part-2-918301.avro')).map((a) => a.cutouts);
+let nextCutouts = 0;
+function withCutouts(alert: Alert): Alert {
+  if (rubinCutouts.length === 0) return alert;
+  alert.cutouts = rubinCutouts[nextCutouts++ % rubinCutouts.length] as Alert['cutouts'];
+  return alert;
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nightjar-store-bench-'));
 const file = args.memory ? ':memory:' : path.join(dir, 'store.duckdb');
 let store: Store | undefined;
+const results = new Results('store');
 try {
   store = await openStore(args.checkpoint === undefined ? { path: file } : { path: file, checkpointThreshold: args.checkpoint });
   console.log(`store: ${file}; ${os.cpus().length} cores; batches of ${batchSize} alerts over ${objectCount} objects`);
   const objects = Array.from({ length: objectCount }, (_, i) => newObject(i));
   const times: number[] = [];
+  const cutoutTimes: number[] = [];
   for (let b = 0; b < batches; b++) {
-    const alerts = Array.from({ length: batchSize }, () => nextAlert(objects[rng.int(objectCount)] as ObjectState));
+    const alerts = Array.from({ length: batchSize }, () => withCutouts(nextAlert(objects[rng.int(objectCount)] as ObjectState)));
     const rows = featuresForBatch(alerts);
     const historyPoints = alerts.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length, 0);
-    const result = await store.writeBatch({ alerts, objects: rows });
-    times.push(result.elapsedMs);
+    const result = await store.writeBatch({ alerts, objects: rows, keepCutouts: cutoutPolicy === 'all' });
+    let elapsed = result.elapsedMs;
+    let cutoutsWritten = result.cutouts;
+    let cutoutsNote = '';
+    if (cutoutPolicy === 'matched') {
+      // As the pipeline does after the filters: the matched alerts' cutouts, in a write of their own.
+      const started = performance.now();
+      cutoutsWritten = await store.writeCutouts(alerts.slice(0, matchedPerBatch));
+      const cutoutsMs = performance.now() - started;
+      cutoutTimes.push(cutoutsMs);
+      elapsed += cutoutsMs;
+      cutoutsNote = ` = ${result.elapsedMs.toFixed(0)} batch + ${cutoutsMs.toFixed(0)} cutouts`;
+    }
+    times.push(elapsed);
     const counts = await store.counts();
     console.log(
-      `batch ${String(b + 1).padStart(3)}: ${result.elapsedMs.toFixed(0).padStart(5)} ms  (${historyPoints} points in the alerts, ${result.points} new; ` +
-        `store: ${counts.objects} objects, ${counts.points} points, ${counts.alerts} alerts)`,
+      `batch ${String(b + 1).padStart(3)}: ${elapsed.toFixed(0).padStart(5)} ms${cutoutsNote}  (${historyPoints} points in the alerts, ${result.points} new; ` +
+        `store: ${counts.objects} objects, ${counts.points} points, ${counts.alerts} alerts${cutoutPolicy === 'none' ? '' : `; cutouts of ${cutoutsWritten} objects written`})`,
     );
   }
   const half = Math.floor(times.length / 2);
+  const settings = { batches, batchSize, objects: objectCount, store: args.memory ? 'memory' : 'file', cutouts: cutoutPolicy };
+  const later = times.slice(half);
+  results.add('store write, first batch (every object new)', times[0] ?? null, 'ms/batch', settings);
+  results.add(`store write, batches ${half + 1}-${times.length} (steady state), mean`, later.reduce((a, b) => a + b, 0) / Math.max(1, later.length), 'ms/batch', settings);
+  results.add(`store write, batches ${half + 1}-${times.length} (steady state), max`, later.length === 0 ? null : Math.max(...later), 'ms/batch', settings);
+  if (cutoutTimes.length > 0) {
+    results.add(`cutouts of ${matchedPerBatch} matched alerts written after the batch, mean`, cutoutTimes.reduce((a, b) => a + b, 0) / cutoutTimes.length, 'ms/batch', settings);
+    console.log(`cutouts of ${matchedPerBatch} matched alerts per batch: ${stats(cutoutTimes)}`);
+  }
   console.log(`synthetic, ${batchSize} alerts per batch: all ${stats(times)}; first batch (every object new) ${times[0]?.toFixed(0)} ms; batches ${half + 1}-${times.length} ${stats(times.slice(half))}`);
 
   const replay = Array.from({ length: batchSize }, () => nextAlert(objects[rng.int(objectCount)] as ObjectState));
@@ -175,3 +218,4 @@ try {
   if (file !== ':memory:') console.log(`file size: ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
+results.print();

@@ -10,10 +10,10 @@
 // the new start: it reads the new records, none of the old.
 import { crc32 } from 'node:zlib';
 import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type Admin } from '@platformatic/kafka';
-import type { BytesProducer } from '../kafka/connection.ts';
+import type { BytesSender } from '../kafka/connection.ts';
 import { describeError } from '../kafka/errors.ts';
 import { DEFAULT_MAX_SEND_BYTES, sendAll, type OutgoingMessage } from '../kafka/produce.ts';
-import { createTopic, deleteTopic, endOffsets, startOffsets, topicPartitions } from '../kafka/topics.ts';
+import { createTopic, deleteTopic, endOffsets, RECORD_BATCH_FRAMING_BYTES, startOffsets, topicPartitions } from '../kafka/topics.ts';
 import { formatUtc, type FilterRow } from './records.ts';
 import { applySizeLimit, DEFAULT_MAX_RECORD_BYTES, encodeRows, recordBytes, type AlertLookup, type EncodedRecord, type StreamEncoder } from './stream-encoder.ts';
 
@@ -42,8 +42,6 @@ export interface FilterTopicInfo {
   maxMessageBytes: number;
 }
 
-/** Bytes of record-batch framing around one record (batch header 61, record header under 30). */
-export const BATCH_FRAMING_BYTES = 1024;
 
 /** The topic's configuration values for these keys as the broker reports them (own or cluster default). */
 export async function topicConfig(admin: Admin, topic: string, keys: readonly string[]): Promise<Map<string, string | null>> {
@@ -74,7 +72,7 @@ function positiveInteger(value: number, what: string, topic: string): number {
  */
 export async function ensureFilterTopic(admin: Admin, topic: string, options: FilterTopicOptions = {}): Promise<FilterTopicInfo> {
   const retentionMs = positiveInteger(options.retentionMs ?? DEFAULT_RETENTION_MS, 'retentionMs', topic);
-  const maxMessageBytes = positiveInteger(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes', topic) + BATCH_FRAMING_BYTES;
+  const maxMessageBytes = positiveInteger(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes', topic) + RECORD_BATCH_FRAMING_BYTES;
   const wanted: Record<string, string> = { 'retention.ms': String(retentionMs), 'max.message.bytes': String(maxMessageBytes) };
   const info = await createTopic(admin, topic, options.partitions ?? 1, wanted);
   if (!info.created) {
@@ -136,7 +134,7 @@ export interface ProduceOptions {
  * Sends a filter's records to its topic, in order; records over the size limit are dropped and
  * counted. The topic must accept records of that size (ensureFilterTopic with the same limit).
  */
-export async function produceFilterRecords(producer: BytesProducer, topic: string, records: readonly EncodedRecord[], options: ProduceOptions = {}): Promise<ProduceCounts> {
+export async function produceFilterRecords(producer: BytesSender, topic: string, records: readonly EncodedRecord[], options: ProduceOptions = {}): Promise<ProduceCounts> {
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const { kept, dropped, droppedBytes } = applySizeLimit(records, maxRecordBytes);
   const partitions = options.partitions ?? 1;
@@ -217,7 +215,7 @@ export interface BackfillResult extends ProduceCounts {
  * rows are put in. Rows are taken in order; a record over the size limit or one that cannot
  * be encoded is skipped (and counted) and the next row tried.
  */
-export async function backfill(admin: Admin, producer: BytesProducer, topic: string, input: BackfillInput): Promise<BackfillResult> {
+export async function backfill(admin: Admin, producer: BytesSender, topic: string, input: BackfillInput): Promise<BackfillResult> {
   const limit = input.limit ?? BACKFILL_RECORDS;
   const maxRecordBytes = input.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`backfill of ${topic}: limit must be a non-negative integer, not ${limit}`);

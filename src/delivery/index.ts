@@ -12,5 +12,5 @@ export type { AlertLookup, EncodeRowsOptions, EncodedRecord, EncodedRows, SizeLi
 export { DEFAULT_MAX_RECORD_BYTES, applySizeLimit, avroStreamEncoder, createStreamEncoder, encodeRows, jsonStreamEncoder, recordBytes } from './stream-encoder.ts';
 export type { BackfillInput, BackfillResult, FilterTopicInfo, FilterTopicOptions, ProduceCounts, ProduceOptions } from './filter-output.ts';
 export {
-  BACKFILL_RECORDS, BATCH_FRAMING_BYTES, DEFAULT_RETENTION_MS, backfill, ensureFilterTopic, moveFilterTopic, produceFilterRecords, resetFilterTopic, topicConfig, topicRetentionMs,
+  BACKFILL_RECORDS, DEFAULT_RETENTION_MS, backfill, ensureFilterTopic, moveFilterTopic, produceFilterRecords, resetFilterTopic, topicConfig, topicRetentionMs,
 } from './filter-output.ts';
