@@ -14,18 +14,22 @@ import { DEFAULT_MAX_RECORD_BYTES } from '../delivery/stream-encoder.ts';
 import { DEFAULT_TOPIC_PREFIX, filterTopicName } from '../delivery/topic-name.ts';
 import { catalog as objectsCatalog } from '../features/index.ts';
 import { FilterEngine } from '../filters/filter-engine.ts';
-import { createAdmin, createConsumer, createProducer, type BytesProducer, type KafkaConsumer, type KafkaSettings } from '../kafka/connection.ts';
+import { createAdmin, createConsumer, type BytesSender, type KafkaConsumer, type KafkaSettings } from '../kafka/connection.ts';
+import { TransactionalProducer, transactionalIdFor } from '../kafka/transactions.ts';
 import { describeError } from '../kafka/errors.ts';
-import { createTopic, topicPartitions } from '../kafka/topics.ts';
+import { createTopic, rawTopicConfig, topicPartitions } from '../kafka/topics.ts';
+import { startBrokerEmail, type BrokerEmailOptions, type RunningEmail } from '../email/broker-email.ts';
+import { adminTokenPath, newAdminToken, removeAdminToken, writeAdminToken } from '../service/filter-api.ts';
+import { createKafkaAccess, type KafkaAccess } from '../kafka/access.ts';
 import { createFilterService, type FilterService } from '../service/filter-service.ts';
 import { openStore } from '../store/duckdb-store.ts';
-import type { Store } from '../store/store.ts';
+import type { CutoutPolicy, Store } from '../store/store.ts';
 import { clusterError, listClusterTopics, unknownTopicError } from '../stream/preflight.ts';
 import { UserError } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { batchCatalog } from './batch-table.ts';
-import type { DecodeSettings } from './decode-stage.ts';
-import { startBrokerHttp, type BrokerHttp, type Health } from './http-server.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type DecodeSettings } from './decode-stage.ts';
+import { startBrokerHttp, type BrokerHttp, type BrokerWebOptions, type Health } from './http-server.ts';
 import { runIngest, type IngestResult, type RetryPolicy } from './ingest.ts';
 import { startLagMonitor, type LagMonitor } from './lag.ts';
 import { MetricsRegistry } from './metrics.ts';
@@ -34,6 +38,10 @@ import { Pipeline, type BatchReport, type ConsumedMessage } from './pipeline.ts'
 
 export const DEFAULT_GROUP_ID = 'nightjar-broker';
 export const DEFAULT_DEAD_LETTER_TOPIC = 'nightjar_dead_letters';
+/** Room for a dead letter's headers (reason, kind, source) above the message it carries. */
+const DEAD_LETTER_HEADER_BYTES = 64 * 1024;
+/** Name of a broker process within its group when none is given. */
+export const DEFAULT_INSTANCE = 'main';
 
 export interface BrokerOptions {
   kafka: KafkaSettings;
@@ -41,12 +49,26 @@ export interface BrokerOptions {
   topics: readonly string[];
   /** Consumer group (default nightjar-broker). */
   groupId?: string;
+  /**
+   * This process's name within the group (default "main"), stable across its restarts: it is the
+   * consumer's static group membership and, with the group id, the transactional id
+   * ("<group>/<instance>") that fences a predecessor which has not died yet. Processes sharing
+   * a group need different instance names.
+   */
+  instance?: string;
+  /** Overrides the transactional id derived from the group and instance. */
+  transactionalId?: string;
   /** Where a group without committed offsets starts (default earliest: nothing retained is skipped). */
   from?: 'earliest' | 'latest';
   /** A store file to open (and close at the end), or an open store (left open). */
   store: string | Store;
   /** HTTP port on 127.0.0.1 (0 picks a free one; null: no HTTP server). Default 18080. */
   httpPort?: number | null;
+  /**
+   * Serve the web app (pages, accounts, /api/v1) on the HTTP server; /api/filters then needs the
+   * admin token, written to <store>.admin-token (0600) for a store file. Off when absent.
+   */
+  web?: Omit<BrokerWebOptions, 'store'>;
   topicPrefix?: string;
   deadLetterTopic?: string;
   /** Partitions of the dead-letter topic when it is created (default 1). */
@@ -58,6 +80,8 @@ export interface BrokerOptions {
   decode: DecodeSettings;
   rowLimit?: number;
   filterTimeLimitMs?: number;
+  /** Which alerts' cutout images the store keeps (default the pipeline's DEFAULT_CUTOUT_POLICY). */
+  cutouts?: CutoutPolicy;
   maxRecordBytes?: number;
   /** Retention of filter topics, ms (default 7 days). */
   retentionMs?: number;
@@ -70,6 +94,10 @@ export interface BrokerOptions {
   onBatch?: (report: BatchReport) => void;
   /** Parallel filter queries (default 2: the engine's). */
   parallelQueries?: number;
+  /** Crash tests only: how long each batch's transaction stays open before its commit (default 0). */
+  holdTransactionMs?: number;
+  /** Email digests and filter-error notices over SMTP (src/email); off when absent. */
+  email?: BrokerEmailOptions;
 }
 
 export interface RunningBroker {
@@ -78,6 +106,12 @@ export interface RunningBroker {
   readonly service: FilterService;
   readonly metrics: PipelineMetrics;
   readonly http: BrokerHttp | null;
+  /** What /api/filters requires (X-Nightjar-Admin-Token) when the web app is served; else null. */
+  readonly adminToken: string | null;
+  /** The email sender, when email is configured. */
+  readonly email: RunningEmail | null;
+  /** Accounts' Kafka credentials and topic ACLs, on a cluster with an authorizer; else null. */
+  readonly access: KafkaAccess | null;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly deadLetterTopic: string;
@@ -87,6 +121,25 @@ export interface RunningBroker {
   health(): Health;
   /** Finishes the batch under way (committed), then closes everything; resolves with the ingest result. */
   stop(): Promise<IngestResult>;
+}
+
+/** How long closing a Kafka client may take when stopping (Kafka may be unreachable). */
+const CLIENT_CLOSE_MS = 15_000;
+
+function withinMs(work: Promise<unknown>, ms: number, what: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms / 1000} s; given up`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** The message was fetched under the consumer's present group generation and member id. */
+function fetchedUnderCurrentMembership(m: ConsumedMessage, consumer: KafkaConsumer): boolean {
+  const fetchedBy = (m.metadata as { consumer?: { generationId?: number; memberId?: string } } | undefined)?.consumer;
+  if (fetchedBy === undefined) return true;
+  return fetchedBy.generationId === consumer.client.generationId && fetchedBy.memberId === consumer.client.memberId;
 }
 
 function check(value: number | undefined, name: string, min: number): void {
@@ -99,7 +152,12 @@ async function preflight(admin: Admin, options: BrokerOptions, deadLetterTopic: 
   const existing = await listClusterTopics(admin, options.kafka);
   for (const topic of options.topics) if (!existing.includes(topic)) throw unknownTopicError(topic, existing, options.kafka.bootstrap.join(','));
   try {
-    if ((await topicPartitions(admin, deadLetterTopic)) === undefined) await createTopic(admin, deadLetterTopic, options.deadLetterPartitions ?? 1, { 'retention.ms': String(options.retentionMs ?? DEFAULT_RETENTION_MS) });
+    // A dead letter carries the message it could not process (up to the message limit) plus
+    // headers with the reason: the topic must take that much, whatever the cluster's default.
+    const deadLetterBytes = (options.decode.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + DEAD_LETTER_HEADER_BYTES;
+    if ((await topicPartitions(admin, deadLetterTopic)) === undefined) {
+      await createTopic(admin, deadLetterTopic, options.deadLetterPartitions ?? 1, { 'retention.ms': String(options.retentionMs ?? DEFAULT_RETENTION_MS), ...rawTopicConfig(deadLetterBytes) });
+    }
   } catch (err) {
     throw clusterError(options.kafka, err);
   }
@@ -158,15 +216,22 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const catalog = objectsCatalog();
     const engine = await FilterEngine.create(batchCatalog(catalog), options.parallelQueries === undefined ? {} : { parallelQueries: options.parallelQueries });
     closers.push({ name: 'filter engine', close: () => engine.close() });
-    const producer: BytesProducer = createProducer(options.kafka, { role: 'broker', timeout: 30_000 });
-    closers.push({ name: 'producer', close: () => producer.close() });
+    const instance = options.instance ?? DEFAULT_INSTANCE;
+    const transactionalId = options.transactionalId ?? transactionalIdFor(groupId, instance);
+    const producer = new TransactionalProducer(options.kafka, { transactionalId, role: 'broker', log: log.child({ component: 'transactions' }) });
+    closers.push({ name: 'producer', close: () => withinMs(producer.close(), CLIENT_CLOSE_MS, 'closing the producer') });
+    // Backfills run under the pipeline's lock (runExclusive), between batches: each send is a
+    // transaction of its own on the same producer, so a backfill is visible whole or not at all.
+    const backfillSender: BytesSender = {
+      send: (sent) => producer.run({ topics: [...new Set(sent.messages.map((m) => m.topic))], send: (tx) => tx.send(sent) }),
+    };
 
     const metrics = createPipelineMetrics(new MetricsRegistry());
     const topicOptions = { retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS, partitions: options.filterPartitions ?? 1 };
     const pipeline = new Pipeline({
       store,
       engine,
-      producer,
+      transactions: { producer, groupId },
       admin,
       decode: options.decode,
       deadLetterTopic,
@@ -177,12 +242,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       metrics,
       log: log.child({ component: 'pipeline' }),
       ...(options.rowLimit === undefined ? {} : { rowLimit: options.rowLimit }),
+      ...(options.cutouts === undefined ? {} : { cutouts: options.cutouts }),
       ...(options.filterTimeLimitMs === undefined ? {} : { filterTimeLimitMs: options.filterTimeLimitMs }),
+      ...(options.holdTransactionMs === undefined ? {} : { holdTransactionMs: options.holdTransactionMs }),
     });
+    // On a cluster with an authorizer (SASL/SCRAM and ACLs), every account's credentials and every
+    // filter topic's ACLs are repaired at start and kept in step with the filters; null when open.
+    const access = await createKafkaAccess({ store, admin, adminSettings: options.kafka, log: log.child({ component: 'access' }) });
+    if (access !== null) await access.syncAll();
     const service = createFilterService({
       store,
       admin,
-      producer,
+      ...(access === null ? {} : { access }),
+      producer: backfillSender,
       topicPrefix,
       exclusive: pipeline.runExclusive,
       maxRecordBytes,
@@ -192,10 +264,26 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     });
     closers.push({ name: 'filter service', close: () => service.close() });
 
+    // The email sender reads recorded matches from the store on its own schedule: batches never wait for SMTP.
+    let email: RunningEmail | null = null;
+    if (options.email !== undefined) {
+      email = startBrokerEmail(options.email, { store, metrics, log: log.child({ component: 'email' }) });
+      closers.push({ name: 'email sender', close: () => (email as RunningEmail).stop() });
+    }
+
     const httpPort = options.httpPort === undefined ? 18080 : options.httpPort;
     let http: BrokerHttp | null = null;
+    let adminToken: string | null = null;
+    if (httpPort !== null && options.web !== undefined) {
+      adminToken = newAdminToken();
+      if (typeof options.store === 'string') {
+        const file = adminTokenPath(store.location);
+        writeAdminToken(file, adminToken);
+        closers.push({ name: 'admin token file', close: async () => removeAdminToken(file) });
+      }
+    }
     if (httpPort !== null) {
-      http = await startBrokerHttp({ port: httpPort, metrics, health, filters: service });
+      http = await startBrokerHttp({ port: httpPort, metrics, health, filters: service, ...(adminToken === null || options.web === undefined ? {} : { adminToken, web: { ...options.web, store, access } }) });
       closers.push({ name: 'HTTP server', close: () => (http as BrokerHttp).close() });
     }
 
@@ -207,9 +295,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       fromBeginning: (options.from ?? 'earliest') === 'earliest',
       autocommit: false,
       role: 'broker',
+      // A restarted process takes its predecessor's partitions at once (no session timeout wait).
+      groupInstanceId: instance,
+      // While Kafka is unreachable (restarting), fetches and group requests keep retrying.
+      retries: Number.MAX_SAFE_INTEGER,
+      retryDelay: 1000,
       ...((options.batchSize ?? 10_000) > 1024 ? { highWaterMark: options.batchSize ?? 10_000 } : {}),
     });
-    closers.push({ name: 'consumer', close: () => consumer.close() });
+    // Leaving the group is retried while Kafka is unreachable: a stop must not wait for it forever.
+    closers.push({ name: 'consumer', close: () => withinMs(consumer.close(), CLIENT_CLOSE_MS, 'leaving the consumer group') });
     let messages;
     try {
       messages = await consumer.consume([...options.topics]);
@@ -231,12 +325,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       ...(options.batchMs === undefined ? {} : { batchMs: options.batchMs }),
       ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
       signal: stopper.signal,
+      current: (m) => fetchedUnderCurrentMembership(m, consumer),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       log: log.child({ component: 'ingest' }),
       onBatch: (report) => {
         state.batches++;
         state.messages += report.messages;
         state.lastBatchAt = new Date().toISOString();
+        email?.sender.noteBatch(report.filters);
         options.onBatch?.(report);
       },
       onState: (s, detail) => {
@@ -271,7 +367,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       return stopping;
     };
 
-    return { pipeline, store, service, metrics, http, groupId, topics: options.topics, deadLetterTopic, topicPrefix, done, health, stop };
+    return { pipeline, store, service, metrics, http, adminToken, email, access, groupId, topics: options.topics, deadLetterTopic, topicPrefix, done, health, stop };
   } catch (err) {
     await closeAll();
     throw err;

@@ -57,6 +57,10 @@ export interface PipelineMetrics {
   readonly filterDropped: Counter;
   readonly filterErrors: Counter;
   readonly filterSeconds: Counter;
+  readonly emailsSent: Counter;
+  readonly emailFailures: Counter;
+  readonly emailObjects: Counter;
+  readonly emailFailingFilters: Gauge;
   readonly rate: RateWindow;
 }
 
@@ -84,9 +88,15 @@ export function createPipelineMetrics(registry: MetricsRegistry = new MetricsReg
     filterDropped: registry.counter('nightjar_filter_dropped_total', 'Matches not delivered: over the row limit per batch, over the record size limit, or not encodable.', ['filter']),
     filterErrors: registry.counter('nightjar_filter_errors_total', 'Batches on which the filter failed or ran out of time.', ['filter', 'kind']),
     filterSeconds: registry.counter('nightjar_filter_seconds_total', 'Time spent running the filter on batches.', ['filter']),
+    emailsSent: registry.counter('nightjar_emails_sent_total', 'Emails accepted by the SMTP server: digests of matches and filter-error notices.', ['kind']),
+    emailFailures: registry.counter('nightjar_email_failures_total', 'Email sends that failed (retried with back-off): temporary (server unreachable, 4xx) or permanent (5xx: address refused).', ['kind', 'reason']),
+    emailObjects: registry.counter('nightjar_email_objects_total', 'Objects listed in the digests sent.'),
+    emailFailingFilters: registry.gauge('nightjar_email_failing_filters', 'Filters whose latest digest send failed (waiting to retry).'),
     rate: new RateWindow(),
   };
   for (const reason of DEAD_LETTER_KINDS) m.deadLetters.inc({ reason }, 0);
+  for (const kind of ['digest', 'filter_error']) m.emailsSent.inc({ kind }, 0);
+  m.emailFailingFilters.set({}, 0);
   return m;
 }
 

@@ -2,13 +2,20 @@
 //
 //   filters reloaded if changed → decode + adapt + features (bad messages → dead letters)
 //   → store (one transaction, idempotent) → batch table → every active filter
-//   → records to the filter topics + dead letters, acknowledged → counters → commit offsets
+//   → [Kafka transaction: records to the filter topics + dead letters, acknowledged → matches
+//      recorded in the store (idempotent) → input offsets] commit → counters
 //
-// The input offsets are committed last, so a crash anywhere before loses nothing: the batch is
-// processed again (the store write is idempotent; filter topics may then carry a record twice,
-// Kafka's at-least-once). Batches run one at a time under a mutex that the filter service shares
-// (runExclusive), so a filter being saved and backfilled never interleaves with a batch's
-// deliveries, and a batch always runs the filters as they were when it started.
+// The records and the input offsets are committed together (deliver.ts), so a crash anywhere
+// loses nothing and duplicates nothing for consumers reading committed data: an unfinished
+// batch's transaction is aborted (by the next process registering the same transactional id)
+// and the batch processed again; the store writes before the commit are idempotent. The
+// counters are written after the commit (not idempotent: counted once, or, on a crash right
+// after the commit, not at all). Without a transactional producer the offsets are committed
+// after the acknowledgements instead (at-least-once).
+//
+// Batches run one at a time under a mutex that the filter service shares (runExclusive), so a
+// filter being saved and backfilled never interleaves with a batch's deliveries (nor with its
+// transaction), and a batch always runs the filters as they were when it started.
 import type { Admin } from '@platformatic/kafka';
 import type { FilterTopicOptions } from '../delivery/filter-output.ts';
 import { formatUtc } from '../delivery/records.ts';
@@ -17,36 +24,49 @@ import { DEFAULT_TOPIC_PREFIX } from '../delivery/topic-name.ts';
 import { catalog as objectsCatalog } from '../features/index.ts';
 import type { Catalog } from '../filters/catalog.ts';
 import type { FilterEngine } from '../filters/filter-engine.ts';
+import type { Alert } from '../formats/alert.ts';
 import type { BytesProducer } from '../kafka/connection.ts';
+import { describeError } from '../kafka/errors.ts';
+import type { TransactionalProducer } from '../kafka/transactions.ts';
 import { utcNight } from '../store/counters.ts';
-import type { FilterCounterDelta, Store } from '../store/store.ts';
+import type { CutoutPolicy, FilterCounterDelta, Store } from '../store/store.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { ActiveFilters, type ActiveFilter, type Reload } from './active-filters.ts';
 import { batchObjects } from './batch-table.ts';
 import { DEAD_LETTER_KINDS, deadLetterMessage, sourceOf, type DeadLetterKind } from './dead-letters.ts';
 import { decodeBatch, type DecodeSettings } from './decode-stage.ts';
-import { deliverBatch, type FilterDelivery } from './deliver.ts';
+import { deliverAndCommit, type BatchCommit, type FilterDelivery } from './deliver.ts';
 import type { InputMessage } from './input-message.ts';
-import { commitOffsets, partitionRanges, type PartitionRange } from './offsets.ts';
+import { partitionRanges, type PartitionRange } from './offsets.ts';
 import { createPipelineMetrics, type PipelineMetrics } from './pipeline-metrics.ts';
 import { runFilters } from './run-filters.ts';
 
 /** A consumed message: committing it commits its partition up to and including it. */
 export interface ConsumedMessage extends InputMessage {
   commit(): void | Promise<void>;
+  /** The consumer group membership it was fetched under (a transaction commits its offset with it). */
+  readonly metadata?: Record<string, unknown>;
 }
 
 export interface PipelineOptions {
   store: Store;
   /** The filter engine, created on batchCatalog(catalog) (it holds the batch row number). */
   engine: FilterEngine;
-  /** Idempotent, acks=all (createProducer's default). */
-  producer: BytesProducer;
+  /** Idempotent, acks=all (createProducer's default): the filter streams' producer without transactions. */
+  producer?: BytesProducer;
+  /**
+   * Exactly-once: each batch's records, dead letters and input offsets go in one Kafka
+   * transaction of this producer, committed for this consumer group (which must be the group
+   * the messages were consumed by). Without it: at-least-once, offsets committed after the acks.
+   */
+  transactions?: { producer: TransactionalProducer; groupId: string };
   admin: Admin;
   decode: DecodeSettings;
   deadLetterTopic: string;
   /** Prefix of filter topics for filters saved without a topic (default "nightjar"). */
   topicPrefix?: string;
+  /** Which alerts' cutout images the store keeps (see CutoutPolicy); default DEFAULT_CUTOUT_POLICY. */
+  cutouts?: CutoutPolicy;
   /** The catalog users' filters are compiled against (default the objects table). */
   catalog?: Catalog;
   /** Rows delivered per filter per batch (default 1000, Lasair's). */
@@ -59,6 +79,8 @@ export interface PipelineOptions {
   topicOptions?: Omit<FilterTopicOptions, 'maxRecordBytes'>;
   /** Filters whose records are produced at once (default 16). */
   deliveryConcurrency?: number;
+  /** Crash tests only: how long each batch's transaction stays open before its commit (default 0). */
+  holdTransactionMs?: number;
   metrics?: PipelineMetrics;
   log?: Logger;
   /** The clock for the UTC time in records and the counters' night (default: now). */
@@ -102,6 +124,15 @@ export interface BatchReport {
   commitError?: string;
 }
 
+/**
+ * Measured with bench/store.ts --cutouts (10,000-alert batches, Rubin cutouts of ~115 KB an
+ * alert, 2 shared cores): keeping every alert's images took the store write from ~4 s to
+ * ~40 s a batch (1.1 GB of images each; zstd would halve that for ~5.6 s of CPU), while the
+ * images of 1,000 matched alerts (Lasair's row limit of one filter) took a median 4.3 s more,
+ * in proportion to the matches. So by default only alerts a filter passed keep them.
+ */
+export const DEFAULT_CUTOUT_POLICY: CutoutPolicy = 'matched';
+
 const STAGES = ['filtersReload', 'decode', 'store', 'filters', 'deliver', 'counters', 'commit'] as const;
 /** A failing filter is logged at most this often (it fails on every batch until fixed). */
 const FILTER_ERROR_LOG_MS = 60_000;
@@ -117,6 +148,7 @@ export class Pipeline {
   private readonly filterErrorLogged = new Map<number, number>();
 
   constructor(options: PipelineOptions) {
+    if (options.producer === undefined && options.transactions === undefined) throw new Error('a pipeline needs a producer or a transactional producer');
     this.options = options;
     this.metrics = options.metrics ?? createPipelineMetrics();
     this.log = options.log ?? createLogger({ component: 'pipeline' });
@@ -170,35 +202,66 @@ export class Pipeline {
     const batch = batchObjects(decoded.accepted);
     lap('decode');
 
+    const cutouts = options.cutouts ?? DEFAULT_CUTOUT_POLICY;
     if (decoded.accepted.length > 0) {
-      await store.writeBatch({ alerts: decoded.accepted.map((a) => a.alert), objects: batch.objects, origins: decoded.accepted.map((a) => a.origin) });
+      const alerts = decoded.accepted.map((a) => a.alert);
+      await store.writeBatch({ alerts, objects: batch.objects, origins: decoded.accepted.map((a) => a.origin), keepCutouts: cutouts === 'all' });
     }
     lap('store');
 
     const rowLimit = options.rowLimit ?? 1000;
     const matches = batch.objects.length === 0 ? [] : await runFilters(engine, filters, batch, { rowLimit, timeLimitMs: options.filterTimeLimitMs ?? 20_000 });
     lap('filters');
+    if (cutouts === 'matched' && matches.length > 0) {
+      // The images of the alerts a filter passed, known only now: a write of their own, before
+      // the commit and idempotent (a replayed batch writes them again, changing nothing).
+      await store.writeCutouts(matches.flatMap((m) => m.alerts));
+      stages.store += performance.now() - mark;
+      mark = performance.now();
+    }
 
     const now = this.now();
     const deadLetters = decoded.deadLetters.map((d) => deadLetterMessage(messages[d.index] as ConsumedMessage, d, options.deadLetterTopic));
-    const deliveries = await deliverBatch(producer, matches, deadLetters, {
+    const commit: BatchCommit = options.transactions === undefined ? { kind: 'after-acks', producer: producer as BytesProducer } : { kind: 'transaction', ...options.transactions, admin: options.admin };
+    const delivered = await deliverAndCommit(commit, matches, deadLetters, messages, {
       utc: formatUtc(now),
       maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       concurrency: options.deliveryConcurrency ?? 16,
+      ...(options.holdTransactionMs === undefined ? {} : { holdTransactionMs: options.holdTransactionMs }),
+      // Before the commit: idempotent, and lost if written after it and the process died between.
+      beforeCommit: async (deliveries) => {
+        // Every filter's delivered rows, for the web app's live view and the email digests (which
+        // read them from the store on their own schedule: no batch waits for SMTP). Idempotent, so a
+        // replayed batch records nothing twice.
+        const matchedAt = now.toISOString();
+        const recorded = deliveries.flatMap(({ matches: m }) =>
+          m.rows.map((row, i) => {
+            const alert = m.alerts[i] as Alert;
+            return { filterId: m.filter.stored.id, objectId: String(alert.objectId), sourceId: alert.sourceId, mjd: alert.mjd, matchedAt, row: { ...row }, survey: alert.survey };
+          }),
+        );
+        if (recorded.length > 0) await store.addFilterMatches(recorded);
+      },
     });
-    lap('deliver');
+    const { deliveries, commitError } = delivered;
+    stages.deliver = delivered.deliverMs;
+    stages.commit = delivered.commitMs;
+    mark = performance.now();
 
+    // After the commit: the counters are not idempotent, so a batch processed again (its first
+    // attempt aborted) must not have counted; a crash right here loses one batch's counts. The
+    // batch is committed, so a failure here is logged, never retried.
     const night = utcNight(now);
     const filterDeltas: FilterCounterDelta[] = deliveries
       .filter((d) => d.matches.matched > 0 || d.records > 0 || d.dropped > 0)
       .map((d) => ({ filterId: d.matches.filter.stored.id, night, matched: d.matches.matched, records: d.records, bytes: d.bytes, dropped: d.dropped }));
-    if (filterDeltas.length > 0) await store.addFilterCounters(filterDeltas);
-    await store.addPipelineCounters([{ night, alertsIn: messages.length, processed: decoded.accepted.length, deadLetters: decoded.deadLetters.length, batches: 1 }]);
+    try {
+      if (filterDeltas.length > 0) await store.addFilterCounters(filterDeltas);
+      await store.addPipelineCounters([{ night, alertsIn: messages.length, processed: decoded.accepted.length, deadLetters: decoded.deadLetters.length, batches: 1 }]);
+    } catch (err) {
+      this.log.warn('counters of a committed batch not recorded', { partitions: partitionRanges(messages), error: describeError(err) });
+    }
     lap('counters');
-
-    // Everything is acknowledged: now, and only now, the input offsets.
-    const commitError = await commitOffsets(messages);
-    lap('commit');
 
     const report: BatchReport = {
       number: ++this.batchNumber,
