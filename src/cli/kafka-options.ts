@@ -1,8 +1,7 @@
 // Kafka connection options shared by every command that talks to a cluster: flags, then a
 // YAML config file, then the NIGHTJAR_KAFKA_* environment, then the local broker.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { readConfigSection } from '../util/config-file.ts';
 import { defaultSettings, type KafkaSettings } from '../kafka/connection.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -38,19 +37,7 @@ interface KafkaConfigFile {
 }
 
 function readConfigFile(file: string): KafkaConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new UserError(`config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const kafka = (doc as { kafka?: unknown } | null)?.kafka;
+  const kafka = readConfigSection(file, 'kafka');
   if (kafka === undefined) return {};
   if (kafka === null || typeof kafka !== 'object' || Array.isArray(kafka)) throw new UserError(`config file ${file}: "kafka" must be a mapping`);
   return kafka as KafkaConfigFile;

@@ -2,9 +2,8 @@
 // given with `--config` (the same file as the Kafka settings), flags winning. One place checks
 // them, so a bad port or an unknown security mode is a one-line error at start-up, not a
 // failed send a day later.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parse as parseYaml } from 'yaml';
+import { readConfigSection } from '../util/config-file.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
@@ -100,22 +99,6 @@ export function smtpSettingsFromSection(section: unknown, where: string): SmtpSe
   return settings;
 }
 
-function readSmtpSection(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new UserError(`config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  return (doc as { smtp?: unknown } | null)?.smtp;
-}
-
 /** The SMTP settings the flags select (--smtp-url over the config file's smtp section), or null when email is not configured. */
 export function smtpSettingsFrom(flags: SmtpFlags): SmtpSettings | null {
   if (flags.smtpUrl !== undefined) return parseSmtpUrl(flags.smtpUrl, flags.smtpFrom === undefined ? undefined : checkFrom(flags.smtpFrom, '--smtp-from'));
@@ -123,7 +106,7 @@ export function smtpSettingsFrom(flags: SmtpFlags): SmtpSettings | null {
     if (flags.smtpFrom !== undefined) throw new UserError('--smtp-from needs --smtp-url (or an smtp: section in --config)');
     return null;
   }
-  const section = readSmtpSection(flags.config);
+  const section = readConfigSection(flags.config, 'smtp');
   if (section === undefined || section === null) {
     if (flags.smtpFrom !== undefined) throw new UserError(`--smtp-from needs --smtp-url or an smtp: section in ${flags.config}`);
     return null;
