@@ -17,6 +17,7 @@ import { FilterEngine } from '../filters/filter-engine.ts';
 import { createAdmin, createConsumer, type BytesSender, type KafkaConsumer, type KafkaSettings } from '../kafka/connection.ts';
 import { TransactionalProducer, transactionalIdFor } from '../kafka/transactions.ts';
 import { describeError } from '../kafka/errors.ts';
+import { DEFAULT_MAX_SEND_BYTES } from '../kafka/produce.ts';
 import { createTopic, rawTopicConfig, topicPartitions } from '../kafka/topics.ts';
 import { startBrokerEmail, type BrokerEmailOptions, type RunningEmail } from '../email/broker-email.ts';
 import { adminTokenPath, newAdminToken, removeAdminToken, writeAdminToken } from '../service/filter-api.ts';
@@ -153,8 +154,9 @@ async function preflight(admin: Admin, options: BrokerOptions, deadLetterTopic: 
   for (const topic of options.topics) if (!existing.includes(topic)) throw unknownTopicError(topic, existing, options.kafka.bootstrap.join(','));
   try {
     // A dead letter carries the message it could not process (up to the message limit) plus
-    // headers with the reason: the topic must take that much, whatever the cluster's default.
-    const deadLetterBytes = (options.decode.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + DEAD_LETTER_HEADER_BYTES;
+    // headers with the reason, and Kafka's limit applies to a whole record batch, which sendAll
+    // fills up to DEFAULT_MAX_SEND_BYTES: the topic must take the larger, whatever the cluster's default.
+    const deadLetterBytes = Math.max(options.decode.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SEND_BYTES) + DEAD_LETTER_HEADER_BYTES;
     if ((await topicPartitions(admin, deadLetterTopic)) === undefined) {
       await createTopic(admin, deadLetterTopic, options.deadLetterPartitions ?? 1, { 'retention.ms': String(options.retentionMs ?? DEFAULT_RETENTION_MS), ...rawTopicConfig(deadLetterBytes) });
     }
