@@ -143,3 +143,27 @@ test('matches, seq and digest state survive closing and reopening a store file',
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('pruning filter matches', () => {
+  test('old matches go, recent ones stay, and an email filter keeps what it has not emailed yet', async () => {
+    const owner = await store.createUser({ email: 'prune@example.org', name: 'P' });
+    const plain = (await store.saveFilter({ ownerId: owner.id, name: 'plain', select: 'objectId', where: '', output: 'kafka' })).id;
+    const emailed = (await store.saveFilter({ ownerId: owner.id, name: 'emailed', select: 'objectId', where: '', output: 'email' })).id;
+    const fresh = (await store.saveFilter({ ownerId: owner.id, name: 'fresh email', select: 'objectId', where: '', output: 'email' })).id;
+    const old = '2026-01-01T00:00:00.000Z';
+    const recent = '2026-06-01T00:00:00.000Z';
+    for (const f of [plain, emailed, fresh]) await store.addFilterMatches([match(f, 100, old), match(f, 101, old), match(f, 102, recent)]);
+    // The emailed filter's digest went out up to its first old match.
+    const [firstOld] = await store.filterMatches(emailed, { newestFirst: false, limit: 1 });
+    assert.ok(firstOld !== undefined);
+    await store.saveEmailDigestState({ filterId: emailed, sentThroughSeq: firstOld.seq, emailSince: old, lastSentAt: old, failures: 0, lastError: null, lastErrorAt: null, retryAt: null, filterErrorSentAt: null });
+
+    const deleted = await store.pruneFilterMatches('2026-03-01T00:00:00.000Z');
+    const left = async (f: number): Promise<string[]> => (await store.filterMatches(f, { newestFirst: false })).map((m) => m.objectId);
+    assert.deepEqual(await left(plain), [String(big + 102n)], 'a Kafka filter keeps only the recent match');
+    assert.deepEqual(await left(emailed), [String(big + 101n), String(big + 102n)], 'the email filter keeps the old match it has not emailed');
+    assert.deepEqual(await left(fresh), [String(big + 100n), String(big + 101n), String(big + 102n)], 'an email filter before its first digest keeps everything');
+    assert.ok(deleted >= 3, `at least the 3 old matches above went (${deleted})`);
+    assert.equal(await store.pruneFilterMatches('2026-03-01T00:00:00.000Z'), 0, 'pruning again deletes nothing');
+  });
+});

@@ -10,7 +10,7 @@ import { repoRoot } from '../kafka/local-config.ts';
 import { describeError } from '../kafka/errors.ts';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_GROUP_ID, DEFAULT_INSTANCE, startBroker, type RunningBroker } from '../pipeline/broker.ts';
 import { DEFAULT_HTTP_PORT } from '../pipeline/http-server.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../pipeline/decode-stage.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../kafka/topics.ts';
 import { DEFAULT_CUTOUT_POLICY, type BatchReport } from '../pipeline/pipeline.ts';
 import { CUTOUT_POLICIES, type CutoutPolicy } from '../store/store.ts';
 import { smtpSettingsFrom } from '../email/smtp-settings.ts';

@@ -18,7 +18,7 @@ import { createAdmin, createConsumer, defaultSettings, type KafkaSettings } from
 import { describeError } from '../kafka/errors.ts';
 import { startLocalKafka } from '../kafka/local-broker.ts';
 import { localKafkaConfig, repoRoot } from '../kafka/local-config.ts';
-import { createTopic, deleteTopic } from '../kafka/topics.ts';
+import { createTopic, DEFAULT_MAX_MESSAGE_BYTES, deleteTopic, rawTopicConfig } from '../kafka/topics.ts';
 import { DEFAULT_DEAD_LETTER_TOPIC, startBroker, type RunningBroker } from '../pipeline/broker.ts';
 import { DEFAULT_HTTP_PORT } from '../pipeline/http-server.ts';
 import { DEAD_LETTER_KINDS } from '../pipeline/dead-letters.ts';
@@ -176,7 +176,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const admin = createAdmin(settings);
   try {
     await deleteTopic(admin, flags.topic);
-    await createTopic(admin, flags.topic, 3);
+    await createTopic(admin, flags.topic, 3, rawTopicConfig(DEFAULT_MAX_MESSAGE_BYTES));
   } catch (err) {
     throw new UserError(`cannot set up topic ${flags.topic} on ${bootstrap}: ${describeError(err)}`);
   } finally {

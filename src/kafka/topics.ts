@@ -11,6 +11,9 @@ export interface TopicInfo {
   created: boolean;
 }
 
+/** Largest raw alert message (key + value + headers) by default: Rubin and ZTF alerts are 50-250 KB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** Bytes of record-batch framing around one record (batch header 61 bytes, record header under 30, headers' lengths). */
 export const RECORD_BATCH_FRAMING_BYTES = 1024;
 

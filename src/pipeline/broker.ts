@@ -18,7 +18,7 @@ import { createAdmin, createConsumer, type BytesSender, type KafkaConsumer, type
 import { TransactionalProducer, transactionalIdFor } from '../kafka/transactions.ts';
 import { describeError } from '../kafka/errors.ts';
 import { DEFAULT_MAX_SEND_BYTES } from '../kafka/produce.ts';
-import { createTopic, rawTopicConfig, topicPartitions } from '../kafka/topics.ts';
+import { createTopic, DEFAULT_MAX_MESSAGE_BYTES, rawTopicConfig, topicPartitions } from '../kafka/topics.ts';
 import { startBrokerEmail, type BrokerEmailOptions, type RunningEmail } from '../email/broker-email.ts';
 import { adminTokenPath, newAdminToken, removeAdminToken, writeAdminToken } from '../service/filter-api.ts';
 import { createKafkaAccess, type KafkaAccess } from '../kafka/access.ts';
@@ -29,7 +29,7 @@ import { clusterError, listClusterTopics, unknownTopicError } from '../stream/pr
 import { UserError } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { batchCatalog } from './batch-table.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, type DecodeSettings } from './decode-stage.ts';
+import type { DecodeSettings } from './decode-stage.ts';
 import { startBrokerHttp, type BrokerHttp, type BrokerWebOptions, type Health } from './http-server.ts';
 import { runIngest, type IngestResult, type RetryPolicy } from './ingest.ts';
 import { startLagMonitor, type LagMonitor } from './lag.ts';
@@ -39,6 +39,8 @@ import { Pipeline, type BatchReport, type ConsumedMessage } from './pipeline.ts'
 
 export const DEFAULT_GROUP_ID = 'nightjar-broker';
 export const DEFAULT_DEAD_LETTER_TOPIC = 'nightjar_dead_letters';
+/** How often recorded filter matches older than the filter topics' retention are deleted. */
+const MATCH_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Room for a dead letter's headers (reason, kind, source) above the message it carries. */
 const DEAD_LETTER_HEADER_BYTES = 64 * 1024;
 /** Name of a broker process within its group when none is given. */
@@ -272,6 +274,21 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       email = startBrokerEmail(options.email, { store, metrics, log: log.child({ component: 'email' }) });
       closers.push({ name: 'email sender', close: () => (email as RunningEmail).stop() });
     }
+
+    // Recorded matches feed the web app's live tables and the email digests: they are kept as
+    // long as the filter streams keep records (email filters' unsent ones until their digest).
+    const pruneMatches = (): Promise<void> =>
+      store.pruneFilterMatches(new Date(Date.now() - topicOptions.retentionMs).toISOString()).then(
+        (deleted) => void (deleted > 0 && log.info('old filter matches pruned', { deleted })),
+        (err: unknown) => log.warn('pruning old filter matches failed', { error: describeError(err) }),
+      );
+    let pruning = pruneMatches();
+    const pruner = setInterval(() => void (pruning = pruning.then(pruneMatches)), MATCH_PRUNE_INTERVAL_MS);
+    pruner.unref();
+    closers.push({ name: 'match pruner', close: async () => {
+      clearInterval(pruner);
+      await pruning;
+    } });
 
     const httpPort = options.httpPort === undefined ? 18080 : options.httpPort;
     let http: BrokerHttp | null = null;

@@ -14,12 +14,11 @@ import type { ParsedSchema } from '../formats/avro-schema.ts';
 import { DecodeError, SchemaSourceError } from '../formats/errors.ts';
 import { decodeMessage, type DecodedRecord } from '../formats/message.ts';
 import type { SchemaSource } from '../formats/schema-source.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../kafka/topics.ts';
 import type { AlertOrigin } from '../store/store.ts';
 import { messageBytes, sourceOf, type DeadLetter, type DeadLetterKind } from './dead-letters.ts';
 import type { InputMessage } from './input-message.ts';
 
-/** Largest message (key + value + headers) decoded by default: Rubin and ZTF alerts are 50-250 KB. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** How much larger than the message limit its decompressed data (gzip, container blocks) may be. */
 export const DECOMPRESSION_ALLOWANCE = 8;
 

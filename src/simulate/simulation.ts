@@ -6,7 +6,7 @@ import type { ParsedSchema } from '../formats/avro-schema.ts';
 import type { ReadAlertFileOptions } from '../formats/files.ts';
 import { LSST_SCHEMA_ID, lsstAlertParsedSchema } from '../formats/lsst-schema.ts';
 import { createAdmin, createProducer, type KafkaSettings } from '../kafka/connection.ts';
-import { createTopic, topicPartitions } from '../kafka/topics.ts';
+import { createTopic, DEFAULT_MAX_MESSAGE_BYTES, rawTopicConfig, topicPartitions } from '../kafka/topics.ts';
 import { registerSchema } from '../registry/registry-client.ts';
 import { UserError } from '../util/errors.ts';
 import { listAlertInputs } from './alert-sources.ts';
@@ -110,7 +110,8 @@ async function plannedPartitions(spec: SimulationSpec): Promise<number> {
 async function prepareTopic(spec: SimulationSpec, partitions: number): Promise<number> {
   const admin = createAdmin(spec.kafka, { role: 'simulator-admin' });
   try {
-    return (await createTopic(admin, spec.topic, partitions)).partitions;
+    // Kafka itself refuses a message over the broker's default limit, so it never reaches the broker.
+    return (await createTopic(admin, spec.topic, partitions, rawTopicConfig(DEFAULT_MAX_MESSAGE_BYTES))).partitions;
   } finally {
     await admin.close();
   }

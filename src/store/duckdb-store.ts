@@ -690,6 +690,12 @@ class DuckDBStore implements Store {
     });
   }
 
+  async pruneFilterMatches(before: string): Promise<number> {
+    this.checkWritable();
+    if (typeof before !== 'string' || Number.isNaN(Date.parse(before))) throw new Error(`pruneFilterMatches: before must be an ISO time, not ${JSON.stringify(before)}`);
+    return this.writes.run(async () => Number((await this.writer.run(matchesSql.prune, [new Date(before).toISOString()])).rowsChanged));
+  }
+
   async emailDigestState(filterId: number): Promise<EmailDigestState | null> {
     return this.reads.run(async () => {
       const row = (await this.reader.runAndReadAll(matchesSql.getDigest, [checkId(filterId, 'filter')])).getRowObjectsJS()[0];

@@ -40,6 +40,13 @@ export const matchesSql = {
   lastSeq: 'SELECT coalesce(max(seq), 0) FROM filter_matches WHERE filterId = CAST($1 AS INTEGER)',
   lastSeqBefore: 'SELECT coalesce(max(seq), 0) FROM filter_matches WHERE filterId = CAST($1 AS INTEGER) AND matchedAt < CAST($2 AS TIMESTAMPTZ)',
   deleteOfFilter: ['DELETE FROM filter_matches WHERE filterId = CAST($1 AS INTEGER)', 'DELETE FROM email_digests WHERE filterId = CAST($1 AS INTEGER)'],
+  /**
+   * Matches older than $1, except an email filter's not emailed yet (seq above its watermark, or
+   * all of them before its first digest): those wait for their digest however old.
+   */
+  prune: `DELETE FROM filter_matches WHERE matchedAt < CAST($1 AS TIMESTAMPTZ) AND NOT EXISTS (
+      SELECT 1 FROM filters f LEFT JOIN email_digests d ON d.filterId = f.id
+      WHERE f.id = filter_matches.filterId AND f.output = 'email' AND (d.filterId IS NULL OR filter_matches.seq > d.sentThroughSeq))`,
   getDigest: 'SELECT * FROM email_digests WHERE filterId = CAST($1 AS INTEGER)',
   listDigests: 'SELECT * FROM email_digests ORDER BY filterId',
   putDigest: `INSERT INTO email_digests VALUES (CAST($filterId AS INTEGER), CAST($sentThroughSeq AS BIGINT), CAST($emailSince AS TIMESTAMPTZ), CAST($lastSentAt AS TIMESTAMPTZ),

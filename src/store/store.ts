@@ -411,6 +411,8 @@ export interface Store {
   filterMatches(filterId: number, options?: { afterSeq?: bigint; limit?: number; newestFirst?: boolean }): Promise<FilterMatch[]>;
   /** The largest seq of the filter's matches (those matched before `before`, an ISO time, if given); 0n when none. */
   lastFilterMatchSeq(filterId: number, options?: { before?: string }): Promise<bigint>;
+  /** Deletes matches recorded before `before` (ISO), keeping email filters' matches not emailed yet; returns how many. */
+  pruneFilterMatches(before: string): Promise<number>;
   /** The filter's email bookkeeping, or null if none was saved. */
   emailDigestState(filterId: number): Promise<EmailDigestState | null>;
   /** Every saved email bookkeeping row, by filter id. */
