@@ -34,7 +34,7 @@ import { nightPreparer, prepareNight } from './lib/fill.ts';
 import { benchFilters, storeWithFilters } from './lib/filters.ts';
 import { loadRubinTemplates, visitOfSource } from './lib/real-night.ts';
 import { maximum, percentile } from './lib/stats.ts';
-import { readWholeTopic } from './lib/topic-reader.ts';
+import { readWholeTopic } from '../src/kafka/read-topic.ts';
 
 const quick = isQuick();
 const { values: args } = parseArgs({

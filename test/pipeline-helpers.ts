@@ -1,47 +1,18 @@
 // Helpers of the broker tests: reading a whole topic back, comparing values as they come back
 // through JSON, and the test-side (independent) view of what a filter should pass.
-import type { Admin, Message } from '@platformatic/kafka';
-import { createConsumer, type KafkaSettings } from '../src/kafka/connection.ts';
-import { endOffsets, startOffsets } from '../src/kafka/topics.ts';
+import type { Admin } from '@platformatic/kafka';
+import type { KafkaSettings } from '../src/kafka/connection.ts';
+import { readWholeTopic, type RawMessage } from '../src/kafka/read-topic.ts';
 
-export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+export type { RawMessage };
 
 /**
  * Every committed message now in the topic, in partition then offset order (a fresh group, from
- * the start, read_committed). Reading ends when the consumer's position reaches the end offset
- * of every partition: transaction markers and aborted records take offsets too, so counting
- * messages would not tell when everything is read.
+ * the start, read_committed; see src/kafka/read-topic.ts).
  */
 export async function readTopic(settings: KafkaSettings, admin: Admin, topic: string, timeoutMs = 30_000): Promise<RawMessage[]> {
-  const [starts, ends] = [await startOffsets(admin, topic), await endOffsets(admin, topic)];
-  if (ends.every((end, p) => end <= (starts[p] ?? 0n))) return [];
-  const consumer = createConsumer(settings, { groupId: `nightjar-test-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`, fromBeginning: true, role: 'test-reader' });
   const got: RawMessage[] = [];
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void consumer.close().catch(() => undefined);
-  }, timeoutMs);
-  try {
-    const stream = await consumer.consume([topic]);
-    const atEnd = (): boolean => stream.readableLength === 0 && ends.every((end, p) => end <= (starts[p] ?? 0n) || (stream.offsetsToFetch.get(`${topic}:${p}`) ?? 0n) >= end);
-    // Checked between messages and after each fetch (a fetch of only markers brings no message).
-    const poll = setInterval(() => {
-      if (atEnd()) void stream.close().catch(() => undefined);
-    }, 50);
-    try {
-      for await (const m of stream) {
-        got.push(m);
-        if (atEnd()) break;
-      }
-    } finally {
-      clearInterval(poll);
-    }
-  } finally {
-    clearTimeout(timer);
-    await consumer.close().catch(() => undefined);
-  }
-  if (timedOut) throw new Error(`read ${got.length} messages of ${topic} but not up to its end offsets (${ends.join(', ')}) within ${timeoutMs} ms`);
+  await readWholeTopic(settings, admin, topic, (m) => got.push(m), { timeoutMs, role: 'test-reader' });
   return got.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
 }
 
