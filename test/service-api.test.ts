@@ -4,38 +4,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Admin } from '@platformatic/kafka';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { featuresForBatch } from '../src/features/index.ts';
-import { toAlert } from '../src/formats/adapters/index.ts';
-import { createAdmin, createProducer, defaultSettings, type BytesProducer } from '../src/kafka/connection.ts';
-import { deleteTopic, listTopics } from '../src/kafka/topics.ts';
-import { generateAlerts } from '../src/simulate/synthetic.ts';
 import { filterApiRoutes } from '../src/service/filter-api.ts';
-import { createFilterService, type FilterService } from '../src/service/filter-service.ts';
-import { openStore, type Store } from '../src/store/index.ts';
+import type { FilterService } from '../src/service/filter-service.ts';
+import type { Store } from '../src/store/index.ts';
 import { parse } from '../src/util/json.ts';
-import { acquireLocalKafka, releaseLocalKafka, type Lease } from './setup/local-kafka.ts';
+import { openServiceFixture, type ServiceFixture } from './helpers/service-fixture.ts';
 
 type Json = Record<string, unknown>;
 
 const prefix = `njtest-api-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-let lease: Lease;
-let admin: Admin;
-let producer: BytesProducer;
+let fixture: ServiceFixture;
 let store: Store;
 let service: FilterService;
 let app: FastifyInstance;
 
 before(async () => {
-  lease = await acquireLocalKafka();
-  const settings = defaultSettings();
-  admin = createAdmin(settings);
-  producer = createProducer(settings);
-  store = await openStore({ path: ':memory:' });
-  const alerts = [...generateAlerts({ seed: 11, objects: 100, count: 300, cutouts: false })].map((r) => toAlert(r, 'lsst.v10_0.alert'));
-  await store.writeBatch({ alerts, objects: featuresForBatch(alerts) });
-  service = createFilterService({ store, admin, producer, topicPrefix: prefix });
+  fixture = await openServiceFixture({ prefix, alerts: { seed: 11, objects: 100, count: 300 } });
+  ({ store, service } = fixture);
   app = Fastify({ logger: false });
   await app.register(filterApiRoutes, { service });
   await app.ready();
@@ -43,12 +29,7 @@ before(async () => {
 
 after(async () => {
   await app.close();
-  await service.close();
-  for (const topic of await listTopics(admin)) if (topic.startsWith(prefix)) await deleteTopic(admin, topic).catch(() => false);
-  await store.close();
-  await producer.close();
-  await admin.close();
-  await releaseLocalKafka(lease);
+  await fixture.close();
 });
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; json: Json; text: string }> {

@@ -6,27 +6,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Admin } from '@platformatic/kafka';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { featuresForBatch } from '../src/features/index.ts';
-import { toAlert } from '../src/formats/adapters/index.ts';
-import { createAdmin, createProducer, defaultSettings, type BytesProducer } from '../src/kafka/connection.ts';
-import { deleteTopic, listTopics } from '../src/kafka/topics.ts';
-import { createFilterService, type FilterService } from '../src/service/filter-service.ts';
-import { generateAlerts } from '../src/simulate/synthetic.ts';
-import { openStore, type Store } from '../src/store/index.ts';
+import type { FilterService } from '../src/service/filter-service.ts';
+import type { Store } from '../src/store/index.ts';
 import { apiRoutes } from '../src/web/api/api-plugin.ts';
 import { webPlugin, type WebOptions } from '../src/web/app.ts';
 import { SESSION_COOKIE } from '../src/web/auth/sessions.ts';
 import { openApiPath } from '../src/web/openapi.ts';
 import { Browser, withToken, type Json } from './web-api-helpers.ts';
-import { acquireLocalKafka, releaseLocalKafka, type Lease } from './setup/local-kafka.ts';
+import { openServiceFixture, type ServiceFixture } from './helpers/service-fixture.ts';
 
 const prefix = `njtest-web-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const PASSWORD = 'correct horse battery';
-let lease: Lease;
-let admin: Admin;
-let producer: BytesProducer;
+let fixture: ServiceFixture;
 let store: Store;
 let service: FilterService;
 let app: FastifyInstance;
@@ -41,25 +33,14 @@ async function webApp(options: Partial<WebOptions> = {}): Promise<FastifyInstanc
 }
 
 before(async () => {
-  lease = await acquireLocalKafka();
-  const settings = defaultSettings();
-  admin = createAdmin(settings);
-  producer = createProducer(settings);
-  store = await openStore({ path: ':memory:' });
-  const alerts = [...generateAlerts({ seed: 21, objects: 400, count: 1200, cutouts: false })].map((r) => toAlert(r, 'lsst.v10_0.alert'));
-  await store.writeBatch({ alerts, objects: featuresForBatch(alerts) });
-  service = createFilterService({ store, admin, producer, topicPrefix: prefix });
+  fixture = await openServiceFixture({ prefix, alerts: { seed: 21, objects: 400, count: 1200 } });
+  ({ store, service } = fixture);
   app = await webApp();
 });
 
 after(async () => {
   await app.close();
-  await service.close();
-  for (const topic of await listTopics(admin)) if (topic.startsWith(prefix)) await deleteTopic(admin, topic).catch(() => false);
-  await store.close();
-  await producer.close();
-  await admin.close();
-  await releaseLocalKafka(lease);
+  await fixture.close();
 });
 
 let users = 0;

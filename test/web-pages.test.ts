@@ -9,13 +9,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Admin } from '@platformatic/kafka';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { featuresForBatch } from '../src/features/index.ts';
-import { toAlert } from '../src/formats/adapters/index.ts';
-import { createAdmin, createProducer, defaultSettings, type BytesProducer } from '../src/kafka/connection.ts';
-import { deleteTopic, endOffsets, listTopics } from '../src/kafka/topics.ts';
-import { generateAlerts } from '../src/simulate/synthetic.ts';
-import { createFilterService, type FilterService } from '../src/service/filter-service.ts';
-import { openStore, type Store } from '../src/store/index.ts';
+import { endOffsets } from '../src/kafka/topics.ts';
+import type { FilterService } from '../src/service/filter-service.ts';
+import type { Store } from '../src/store/index.ts';
 import { webPlugin } from '../src/web/app.ts';
 import { dedupeGallery, plainNormalised } from '../src/web/pages/filter-lists.ts';
 import { html, raw } from '../src/web/pages/html.ts';
@@ -24,14 +20,13 @@ import { problemSpan } from '../src/web/pages/sql-problems.ts';
 import { matchedCounts } from '../src/web/pages/filter-page.ts';
 import { createPipelineMetrics } from '../src/pipeline/pipeline-metrics.ts';
 import type { StoredFilter } from '../src/store/store.ts';
-import { acquireLocalKafka, releaseLocalKafka, type Lease } from './setup/local-kafka.ts';
+import { openServiceFixture, type ServiceFixture } from './helpers/service-fixture.ts';
 
 const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const prefix = `njtest-pages-${run}`;
 
-let lease: Lease;
+let fixture: ServiceFixture;
 let admin: Admin;
-let producer: BytesProducer;
 let store: Store;
 let service: FilterService;
 let app: FastifyInstance;
@@ -68,17 +63,8 @@ class Browser {
 }
 
 before(async () => {
-  lease = await acquireLocalKafka();
-  const settings = defaultSettings();
-  admin = createAdmin(settings);
-  producer = createProducer(settings);
-  store = await openStore({ path: ':memory:' });
-  const alerts = [...generateAlerts({ seed: 11, objects: 200, count: 1200, cutouts: false })].map((r) => toAlert(r, 'lsst.v10_0.alert'));
-  for (let i = 0; i < alerts.length; i += 400) {
-    const batch = alerts.slice(i, i + 400);
-    await store.writeBatch({ alerts: batch, objects: featuresForBatch(batch) });
-  }
-  service = createFilterService({ store, admin, producer, topicPrefix: prefix, createMissingOwners: false });
+  fixture = await openServiceFixture({ prefix, alerts: { seed: 11, objects: 200, count: 1200, batchSize: 400 }, createMissingOwners: false });
+  ({ admin, store, service } = fixture);
   app = Fastify({ logger: false });
   await app.register(webPlugin, { store, filters: service, metrics: createPipelineMetrics() });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -88,12 +74,7 @@ before(async () => {
 
 after(async () => {
   await app.close();
-  await service.close();
-  for (const topic of await listTopics(admin)) if (topic.startsWith(prefix)) await deleteTopic(admin, topic).catch(() => false);
-  await store.close();
-  await producer.close();
-  await admin.close();
-  await releaseLocalKafka(lease);
+  await fixture.close();
 });
 
 async function signedIn(name: string): Promise<Browser> {

@@ -7,15 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Admin } from '@platformatic/kafka';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
-import { featuresForBatch } from '../src/features/index.ts';
-import { toAlert } from '../src/formats/adapters/index.ts';
-import { createAdmin, createProducer, defaultSettings, type BytesProducer } from '../src/kafka/connection.ts';
-import { deleteTopic, listTopics } from '../src/kafka/topics.ts';
-import { createFilterService, type FilterService } from '../src/service/filter-service.ts';
-import { generateAlerts } from '../src/simulate/synthetic.ts';
-import { openStore, type Store } from '../src/store/index.ts';
+import type { FilterService } from '../src/service/filter-service.ts';
+import type { Store } from '../src/store/index.ts';
 import { webPlugin, type WebOptions } from '../src/web/app.ts';
 import { LoginThrottle, lockDuration, lockMessage, waitText } from '../src/web/auth/login-throttle.ts';
 import { sha256Hex } from '../src/web/auth/secrets.ts';
@@ -24,13 +18,11 @@ import { MAX_QUERY_STRING, MAX_SELECT_COLUMNS, MAX_SQL_LENGTH } from '../src/web
 import { redactSecrets } from '../src/web/redact.ts';
 import { allowedStyleAttributes, styleHash } from '../src/web/security-headers.ts';
 import { Browser, withToken, type Json } from './web-api-helpers.ts';
-import { acquireLocalKafka, releaseLocalKafka, type Lease } from './setup/local-kafka.ts';
+import { openServiceFixture, type ServiceFixture } from './helpers/service-fixture.ts';
 
 const prefix = `njtest-websec-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const PASSWORD = 'correct horse battery';
-let lease: Lease;
-let admin: Admin;
-let producer: BytesProducer;
+let fixture: ServiceFixture;
 let store: Store;
 let service: FilterService;
 /** Added to the real time: moves the web apps' clock forward. */
@@ -49,24 +41,13 @@ async function webApp(options: Partial<WebOptions> = {}, routes?: RouteOptions[]
 }
 
 before(async () => {
-  lease = await acquireLocalKafka();
-  const settings = defaultSettings();
-  admin = createAdmin(settings);
-  producer = createProducer(settings);
-  store = await openStore({ path: ':memory:' });
-  const alerts = [...generateAlerts({ seed: 5, objects: 100, count: 300, cutouts: false })].map((r) => toAlert(r, 'lsst.v10_0.alert'));
-  await store.writeBatch({ alerts, objects: featuresForBatch(alerts) });
-  service = createFilterService({ store, admin, producer, topicPrefix: prefix });
+  fixture = await openServiceFixture({ prefix, alerts: { seed: 5, objects: 100, count: 300 } });
+  ({ store, service } = fixture);
 });
 
 after(async () => {
   for (const app of apps) await app.close();
-  await service.close();
-  for (const topic of await listTopics(admin)) if (topic.startsWith(prefix)) await deleteTopic(admin, topic).catch(() => false);
-  await store.close();
-  await producer.close();
-  await admin.close();
-  await releaseLocalKafka(lease);
+  await fixture.close();
 });
 
 let users = 0;
