@@ -156,6 +156,7 @@ function reportMigration(report: MigrationReport, location: string, log: Logger)
 
 class DuckDBStore implements Store {
   readonly location: string;
+  readonly sqlDialect = 'duckdb';
   private readonly readOnly: boolean;
   private readonly instance: DuckDBInstance;
   private readonly writer: DuckDBConnection;

@@ -314,9 +314,14 @@ export interface StoreCounts {
   filters: number;
 }
 
+/** The SQL a store's queryObjects takes: the filter compiler writes each (src/filters). */
+export type SqlDialect = 'duckdb' | 'postgres';
+
 export interface Store {
-  /** The store's location (a file path, or ':memory:'). */
+  /** The store's location (a file path, ':memory:', or a PostgreSQL URL without its password). */
   readonly location: string;
+  /** The dialect of queryObjects' SQL. */
+  readonly sqlDialect: SqlDialect;
 
   /**
    * Writes one batch in one transaction: upserts the objects rows (a stored row is replaced

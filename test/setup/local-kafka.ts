@@ -3,10 +3,9 @@
 // its lease and stops the broker only if a test run started it (a broker started by a person
 // with `nightjar kafka start` is left alone) and no live test process still holds a lease. So
 // concurrent test runs never stop the broker under each other's feet.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { startLocalKafka, stopLocalKafka } from '../../src/kafka/local-broker.ts';
+import { liveLeases, takeLease } from './leases.ts';
 import { localBootstrap, localKafkaConfig, localKafkaPaths, type LocalKafkaConfig } from '../../src/kafka/local-config.ts';
 
 export interface Lease {
@@ -24,10 +23,7 @@ export interface Lease {
 export async function acquireLocalKafka(config: LocalKafkaConfig = localKafkaConfig()): Promise<Lease> {
   const external = process.env.NIGHTJAR_KAFKA_BOOTSTRAP?.trim();
   if (external) return { bootstrap: external, started: false, external: true, config };
-  const { leasesDir } = localKafkaPaths(config);
-  await mkdir(leasesDir, { recursive: true });
-  const file = path.join(leasesDir, `${process.pid}-${randomBytes(4).toString('hex')}`);
-  await writeFile(file, new Date().toISOString() + '\n');
+  const file = await takeLease(localKafkaPaths(config).leasesDir);
   try {
     const result = await startLocalKafka(config, { owner: 'test' });
     return { bootstrap: localBootstrap(config), started: !result.alreadyRunning, external: false, file, config };
@@ -46,24 +42,4 @@ export async function releaseLocalKafka(lease: Lease): Promise<boolean> {
     onlyIf: async (state) => state.owner === 'test' && (await liveLeases(leasesDir)) === 0,
   });
   return result.stopped;
-}
-
-/** Counts leases of live processes and deletes those of dead ones (a crashed test run). */
-async function liveLeases(leasesDir: string): Promise<number> {
-  let live = 0;
-  for (const name of await readdir(leasesDir).catch(() => [] as string[])) {
-    const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) live++;
-    else await rm(path.join(leasesDir, name), { force: true });
-  }
-  return live;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
