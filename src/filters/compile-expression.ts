@@ -5,6 +5,7 @@
 // never copied from the user's text.
 import { findColumn, findTable, type Catalog, type CatalogTable } from './catalog.ts';
 import { allowedFunctions, allowedOperators, internalFunctions, isAggregateName, refusedWithAdvice, textLiteral, type AllowedFunction } from './functions.ts';
+import type { IrKind, IrLiteral, IrNode } from './filter-ir.ts';
 import type { AstExpression, AstType } from './sql-ast.ts';
 import { likeProblem, likeToRegex } from './sql-patterns.ts';
 import { findControlCharacter, quoteIdentifier, quoteString } from './sql-text.ts';
@@ -42,11 +43,23 @@ export interface CompileContext {
   compiledInput?: boolean;
 }
 
-/** SQL to run, a readable rendering (used to name unaliased SELECT items), and whether it needs no parentheses. */
+/** SQL to run, a readable rendering (used to name unaliased SELECT items), whether it needs no parentheses, and its checked shape (for other dialects). */
 export interface Emitted {
   sql: string;
   display: string;
   atomic: boolean;
+  node: IrNode;
+}
+
+type IrDetails = Omit<IrNode, 'kind' | 'sql' | 'offset' | 'args'>;
+
+function irNode(kind: IrKind, sql: string, offset: number, args: readonly Emitted[] = [], details: IrDetails = {}): IrNode {
+  return { kind, sql, offset, args: args.map((a) => a.node), ...details };
+}
+
+/** An Emitted whose IR node is built from its own SQL. */
+function emitted(sql: string, display: string, atomic: boolean, kind: IrKind, offset: number, args: readonly Emitted[] = [], details: IrDetails = {}): Emitted {
+  return { sql, display, atomic, node: irNode(kind, sql, offset, args, details) };
 }
 
 export const maxExpressionDepth = 100;
@@ -122,14 +135,14 @@ export function compileExpression(node: AstExpression, ctx: CompileContext, dept
       const left = sub(node.left);
       const right = sub(node.right);
       if (left === undefined || right === undefined) return undefined;
-      return { sql: `(${left.sql} ${op} ${right.sql})`, display: `${wrap(left)} ${op} ${wrap(right)}`, atomic: false };
+      return emitted(`(${left.sql} ${op} ${right.sql})`, `${wrap(left)} ${op} ${wrap(right)}`, false, 'compare', at, [left, right], { op });
     }
     case 'CONJUNCTION': {
       const op = node.type === 'CONJUNCTION_AND' ? 'AND' : node.type === 'CONJUNCTION_OR' ? 'OR' : undefined;
       if (op === undefined) return fail(ctx, at, `logical operator ${node.type ?? '?'} is not allowed`);
       const parts = compileAll(node.children ?? [], sub);
       if (parts === undefined || parts.length < 2) return parts === undefined ? undefined : fail(ctx, at, `${op} needs two sides`);
-      return { sql: `(${parts.map((p) => p.sql).join(` ${op} `)})`, display: parts.map(wrap).join(` ${op} `), atomic: false };
+      return emitted(`(${parts.map((p) => p.sql).join(` ${op} `)})`, parts.map(wrap).join(` ${op} `), false, op === 'AND' ? 'and' : 'or', at, parts);
     }
     case 'OPERATOR':
       return operator(node, ctx, at, sub);
@@ -138,17 +151,14 @@ export function compileExpression(node: AstExpression, ctx: CompileContext, dept
       const lower = sub(node.lower);
       const upper = sub(node.upper);
       if (input === undefined || lower === undefined || upper === undefined) return undefined;
-      return {
-        sql: `(${input.sql} BETWEEN ${lower.sql} AND ${upper.sql})`,
-        display: `${wrap(input)} BETWEEN ${wrap(lower)} AND ${wrap(upper)}`,
-        atomic: false,
-      };
+      return emitted(`(${input.sql} BETWEEN ${lower.sql} AND ${upper.sql})`, `${wrap(input)} BETWEEN ${wrap(lower)} AND ${wrap(upper)}`, false, 'between', at, [input, lower, upper]);
     }
     case 'CASE': {
       const checks = node.case_checks ?? [];
       if (checks.length === 0) return fail(ctx, at, 'CASE needs at least one WHEN');
       const sqlParts: string[] = [];
       const displayParts: string[] = [];
+      const caseArgs: Emitted[] = [];
       let ok = true;
       for (const check of checks) {
         const when = sub(check.when_expr);
@@ -158,13 +168,16 @@ export function compileExpression(node: AstExpression, ctx: CompileContext, dept
           continue;
         }
         sqlParts.push(`WHEN ${when.sql} THEN ${then.sql}`);
+        caseArgs.push(when, then);
         displayParts.push(`WHEN ${when.display} THEN ${then.display}`);
       }
       const otherwise = node.else_expr === undefined ? undefined : sub(node.else_expr);
       if (!ok || (node.else_expr !== undefined && otherwise === undefined)) return undefined;
       const elseSql = otherwise === undefined ? '' : ` ELSE ${otherwise.sql}`;
       const elseDisplay = otherwise === undefined || otherwise.display === 'NULL' ? '' : ` ELSE ${otherwise.display}`;
-      return { sql: `(CASE ${sqlParts.join(' ')}${elseSql} END)`, display: `CASE ${displayParts.join(' ')}${elseDisplay} END`, atomic: true };
+      return emitted(`(CASE ${sqlParts.join(' ')}${elseSql} END)`, `CASE ${displayParts.join(' ')}${elseDisplay} END`, true, 'case', at, otherwise === undefined ? caseArgs : [...caseArgs, otherwise], {
+        flag: otherwise !== undefined,
+      });
     }
     case 'CAST':
       return cast(node, ctx, at, sub);
@@ -239,11 +252,10 @@ function columnReference(node: AstExpression, ctx: CompileContext, at: number): 
   if (table === undefined) return undefined;
   const column = findColumn(table, columnName);
   if (column === undefined) return undefined;
-  return {
-    sql: `${quoteIdentifier(table.name)}.${quoteIdentifier(column.name)}`,
-    display: names.length === 2 ? `${table.name}.${column.name}` : column.name,
-    atomic: true,
-  };
+  return emitted(`${quoteIdentifier(table.name)}.${quoteIdentifier(column.name)}`, names.length === 2 ? `${table.name}.${column.name}` : column.name, true, 'column', at, [], {
+    op: table.name,
+    value: column.name,
+  });
 }
 
 // Statement keywords that the parser reads as a column name when typed into a box.
@@ -262,12 +274,12 @@ function unknownName(kind: 'column' | 'table' | 'function', name: string, where:
 function constant(node: AstExpression, ctx: CompileContext, at: number): Emitted | undefined {
   const value = node.value;
   if (value === undefined) return fail(ctx, at, 'incomplete literal');
-  if (value.is_null === true) return { sql: 'NULL', display: 'NULL', atomic: true };
+  if (value.is_null === true) return emitted('NULL', 'NULL', true, 'literal', at, [], { literal: 'null' });
   const typeId = value.type?.id ?? '';
   if (integerLiteralTypes.has(typeId)) {
     const integer = toBigInt(value.value);
     if (integer === undefined) return fail(ctx, at, 'unreadable integer literal');
-    return numberLiteral(integer.toString());
+    return numberLiteral(integer.toString(), 'integer', at);
   }
   if (typeId === 'DECIMAL') {
     const scaled = toBigInt(value.value);
@@ -275,7 +287,7 @@ function constant(node: AstExpression, ctx: CompileContext, at: number): Emitted
     if (scaled === undefined || typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > 38) {
       return fail(ctx, at, 'unreadable decimal literal');
     }
-    return numberLiteral(formatDecimal(scaled, scale));
+    return numberLiteral(formatDecimal(scaled, scale), 'decimal', at);
   }
   if (typeId === 'DOUBLE' || typeId === 'FLOAT') {
     const n = value.value;
@@ -283,12 +295,12 @@ function constant(node: AstExpression, ctx: CompileContext, at: number): Emitted
     const text = String(n);
     // An exponent keeps the literal a DOUBLE when DuckDB reads it back (1.5 alone is a DECIMAL).
     const literal = /e/i.test(text) ? text : `${text}e0`;
-    return { ...numberLiteral(literal), display: text };
+    return { ...numberLiteral(literal, 'double', at), display: text };
   }
   if (typeId === 'BOOLEAN') {
     if (typeof value.value !== 'boolean') return fail(ctx, at, 'unreadable boolean literal');
     // Written as DuckDB's parser writes TRUE/FALSE itself, so the SQL reads back identically.
-    return { sql: `CAST('${value.value ? 't' : 'f'}' AS BOOLEAN)`, display: value.value ? 'TRUE' : 'FALSE', atomic: true };
+    return booleanLiteral(value.value, at);
   }
   if (typeId === 'VARCHAR') {
     const text = value.value;
@@ -299,15 +311,20 @@ function constant(node: AstExpression, ctx: CompileContext, at: number): Emitted
     if (control >= 0) {
       return fail(ctx, at, `text literal in ${partName(ctx.part)} contains control character U+${text.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0')}`);
     }
-    return { sql: quoteString(text), display: quoteString(text), atomic: true };
+    return emitted(quoteString(text), quoteString(text), true, 'literal', at, [], { literal: 'text', value: text });
   }
   return fail(ctx, at, `literal of type ${typeId || 'unknown'} is not allowed in filters`);
 }
 
-function numberLiteral(text: string): Emitted {
+function numberLiteral(text: string, literal: IrLiteral, at: number): Emitted {
   // A negative number is parenthesised so that "a - -1" can never print as "a--1" (a comment).
   const sql = text.startsWith('-') ? `(${text})` : text;
-  return { sql, display: text, atomic: true };
+  return emitted(sql, text, true, 'literal', at, [], { literal, value: text });
+}
+
+function booleanLiteral(value: boolean, at: number): Emitted {
+  // Written as DuckDB's parser writes TRUE/FALSE itself, so the SQL reads back identically.
+  return emitted(`CAST('${value ? 't' : 'f'}' AS BOOLEAN)`, value ? 'TRUE' : 'FALSE', true, 'literal', at, [], { literal: 'boolean', value: value ? 'true' : 'false' });
 }
 
 function toBigInt(v: unknown): bigint | undefined {
@@ -365,13 +382,14 @@ function functionCall(node: AstExpression, ctx: CompileContext, at: number, sub:
       const problem = likeProblem(pattern);
       if (problem !== undefined) return fail(ctx, at, `${problem} (in ${where})`);
       const match = `nj_like(${a.sql}, ${quoteString(likeToRegex(pattern, op.like.caseInsensitive))})`;
-      return { sql: op.like.negated ? `(NOT ${match})` : match, display: `${wrap(a)} ${op.sql} ${wrap(b)}`, atomic: false };
+      const sql = op.like.negated ? `(NOT ${match})` : match;
+      return emitted(sql, `${wrap(a)} ${op.sql} ${wrap(b)}`, false, 'like', at, [a], { value: pattern, flag: op.like.negated, caseInsensitive: op.like.caseInsensitive });
     }
     if (args.length === 1 && a !== undefined && op.arity !== 2) {
-      return { sql: `(${op.sql} ${a.sql})`, display: `${op.sql}${wrap(a)}`, atomic: false };
+      return emitted(`(${op.sql} ${a.sql})`, `${op.sql}${wrap(a)}`, false, 'unary', at, [a], { op: op.sql });
     }
     if (args.length === 2 && a !== undefined && b !== undefined && op.arity !== 1) {
-      return { sql: `(${a.sql} ${op.sql} ${b.sql})`, display: `${wrap(a)} ${op.sql} ${wrap(b)}`, atomic: false };
+      return emitted(`(${a.sql} ${op.sql} ${b.sql})`, `${wrap(a)} ${op.sql} ${wrap(b)}`, false, 'binary', at, [a, b], { op: op.sql });
     }
     return fail(ctx, at, `operator ${op.sql} used with ${args.length} operands`);
   }
@@ -397,11 +415,7 @@ function functionCall(node: AstExpression, ctx: CompileContext, at: number, sub:
   if (argsProblem !== undefined) return fail(ctx, at, `${argsProblem} (in ${where})`);
   const args = compileAll(children, sub);
   if (args === undefined) return undefined;
-  return {
-    sql: `${allowed.emitAs ?? name}(${args.map((a) => a.sql).join(', ')})`,
-    display: `${name}(${args.map((a) => a.display).join(', ')})`,
-    atomic: true,
-  };
+  return emitted(`${allowed.emitAs ?? name}(${args.map((a) => a.sql).join(', ')})`, `${name}(${args.map((a) => a.display).join(', ')})`, true, 'call', at, args, { op: name });
 }
 
 function operator(node: AstExpression, ctx: CompileContext, at: number, sub: (c: AstExpression) => Emitted | undefined): Emitted | undefined {
@@ -413,25 +427,21 @@ function operator(node: AstExpression, ctx: CompileContext, at: number, sub: (c:
   switch (node.type) {
     case 'OPERATOR_NOT':
       if (args.length !== 1) break;
-      return { sql: `(NOT ${first.sql})`, display: `NOT ${wrap(first)}`, atomic: false };
+      return emitted(`(NOT ${first.sql})`, `NOT ${wrap(first)}`, false, 'not', at, [first]);
     case 'OPERATOR_IS_NULL':
       if (args.length !== 1) break;
-      return { sql: `(${first.sql} IS NULL)`, display: `${wrap(first)} IS NULL`, atomic: false };
+      return emitted(`(${first.sql} IS NULL)`, `${wrap(first)} IS NULL`, false, 'isnull', at, [first]);
     case 'OPERATOR_IS_NOT_NULL':
       if (args.length !== 1) break;
-      return { sql: `(${first.sql} IS NOT NULL)`, display: `${wrap(first)} IS NOT NULL`, atomic: false };
+      return emitted(`(${first.sql} IS NOT NULL)`, `${wrap(first)} IS NOT NULL`, false, 'isnotnull', at, [first]);
     case 'COMPARE_IN':
     case 'COMPARE_NOT_IN': {
       if (rest.length === 0) break;
       const op = node.type === 'COMPARE_IN' ? 'IN' : 'NOT IN';
-      return {
-        sql: `(${first.sql} ${op} (${rest.map((r) => r.sql).join(', ')}))`,
-        display: `${wrap(first)} ${op} (${rest.map((r) => r.display).join(', ')})`,
-        atomic: false,
-      };
+      return emitted(`(${first.sql} ${op} (${rest.map((r) => r.sql).join(', ')}))`, `${wrap(first)} ${op} (${rest.map((r) => r.display).join(', ')})`, false, op === 'IN' ? 'in' : 'notin', at, args);
     }
     case 'OPERATOR_COALESCE':
-      return { sql: `coalesce(${args.map((a) => a.sql).join(', ')})`, display: `coalesce(${args.map((a) => a.display).join(', ')})`, atomic: true };
+      return emitted(`coalesce(${args.map((a) => a.sql).join(', ')})`, `coalesce(${args.map((a) => a.display).join(', ')})`, true, 'coalesce', at, args);
     case 'ARRAY_EXTRACT':
     case 'ARRAY_SLICE':
     case 'STRUCT_EXTRACT':
@@ -458,9 +468,9 @@ function cast(node: AstExpression, ctx: CompileContext, at: number, sub: (c: Ast
   const fnName = node.try_cast === true ? 'TRY_CAST' : 'CAST';
   // TRUE and FALSE reach the parse tree as CAST('t' AS BOOLEAN) with no position of their own.
   if (typeSql === 'BOOLEAN' && node.try_cast !== true && (child.sql === "'t'" || child.sql === "'f'") && ctx.locate(node.query_location) === undefined) {
-    return { sql: `CAST(${child.sql} AS BOOLEAN)`, display: child.sql === "'t'" ? 'TRUE' : 'FALSE', atomic: true };
+    return booleanLiteral(child.sql === "'t'", at);
   }
-  return { sql: `${fnName}(${child.sql} AS ${typeSql})`, display: `${fnName}(${child.display} AS ${typeSql})`, atomic: true };
+  return emitted(`${fnName}(${child.sql} AS ${typeSql})`, `${fnName}(${child.display} AS ${typeSql})`, true, 'cast', at, [child], { op: typeSql, flag: node.try_cast === true });
 }
 
 function castTypeSql(type: AstType | undefined): string | undefined {

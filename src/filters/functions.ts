@@ -31,6 +31,9 @@ function regexArgs(args: readonly AstExpression[]): string | undefined {
   return regexProblem(pattern);
 }
 
+export const ASCII_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+export const ASCII_LOWER = 'abcdefghijklmnopqrstuvwxyz';
+
 /** Named functions, by lower-case name. */
 export const allowedFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
   ['abs', fn('math', 1, 1, 'absolute value')],
@@ -66,8 +69,8 @@ export const allowedFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
   ['isfinite', fn('math', 1, 1, 'true if x is neither infinite nor NaN')],
   ['nullif', fn('null', 2, 2, 'NULL if a = b, else a')],
   ['ifnull', fn('null', 2, 2, 'b if a is NULL, else a')],
-  ['lower', fn('text', 1, 1, 'lower case')],
-  ['upper', fn('text', 1, 1, 'upper case')],
+  ['lower', fn('text', 1, 1, 'the ASCII letters A-Z in lower case (other characters unchanged)', 'nj_lower')],
+  ['upper', fn('text', 1, 1, 'the ASCII letters a-z in upper case (other characters unchanged)', 'nj_upper')],
   ['length', fn('text', 1, 1, 'number of characters')],
   ['substr', fn('text', 2, 3, 'substr(s, start[, length]), start at 1')],
   ['substring', fn('text', 2, 3, 'substring(s, start[, length]), start at 1')],
@@ -80,7 +83,7 @@ export const allowedFunctions: ReadonlyMap<string, AllowedFunction> = new Map([
   ['ends_with', fn('text', 2, 2, 'true if s ends with suffix')],
   ['contains', fn('text', 2, 2, 'true if s contains the text')],
   ['concat', fn('text', 1, Infinity, 'joins its arguments as text, skipping NULLs')],
-  ['regexp_matches', { ...fn('text', 2, 2, `true if s matches the regular expression (RE2 syntax; a quoted pattern of at most 200 characters, counts {n,m} up to 20; the first ${REGEX_TEXT_LIMIT} characters of s are read)`, 'nj_regexp_matches'), checkArgs: regexArgs }],
+  ['regexp_matches', { ...fn('text', 2, 2, `true if s matches the regular expression (RE2 syntax without flags, POSIX classes or \\p{..}; a quoted pattern of at most 200 characters, counts {n,m} up to 20; the first ${REGEX_TEXT_LIMIT} characters of s are read)`, 'nj_regexp_matches'), checkArgs: regexArgs }],
   ['mjdnow', fn('astronomy', 0, 0, 'the current Modified Julian Date (UTC, with fraction of day)')],
   ['flux2mag', fn('astronomy', 1, 1, 'AB magnitude of a flux in nJy: -2.5 log10(flux) + 31.4; NULL for flux <= 0')],
   ['angdist', fn('astronomy', 4, 4, 'angdist(ra1, dec1, ra2, dec2): angular distance in arcseconds; coordinates in degrees')],
@@ -156,4 +159,8 @@ export const helperMacros: readonly string[] = [
   // Pattern matching that cannot run away (sql-patterns.ts): RE2 only, regexp_matches on a bounded text.
   `CREATE MACRO nj_regexp_matches(s, p) AS regexp_matches(left(s, ${REGEX_TEXT_LIMIT}), p)`,
   'CREATE MACRO nj_like(s, p) AS regexp_full_match(s, p)',
+  // Case of the ASCII letters only, as on PostgreSQL (postgres-functions.ts), whose lower() follows
+  // the server's locale. The untaken lower() branch keeps DuckDB's type errors naming lower().
+  `CREATE MACRO nj_lower(s) AS CASE WHEN false THEN lower(s) ELSE translate(s, '${ASCII_UPPER}', '${ASCII_LOWER}') END`,
+  `CREATE MACRO nj_upper(s) AS CASE WHEN false THEN upper(s) ELSE translate(s, '${ASCII_LOWER}', '${ASCII_UPPER}') END`,
 ];

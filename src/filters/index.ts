@@ -1,8 +1,9 @@
 // The filter language: parse, validate and compile astronomers' SQL filters; run them on a batch.
 export type { Catalog, CatalogColumn, CatalogTable, ColumnType } from './catalog.ts';
 export { checkCatalog } from './catalog.ts';
-export type { CompiledFilter, FilterError, FilterPart, FilterSource } from './parse-filter.ts';
-export { isFilterErrors, maxPartLength, parseFilter } from './parse-filter.ts';
+export type { CompiledFilter, DialectSql, FilterDialect, FilterError, FilterPart, FilterSource } from './parse-filter.ts';
+export { filterSqlFor, isFilterErrors, maxPartLength, parseFilter } from './parse-filter.ts';
+export { postgresHelperFunctionsSql } from './postgres-functions.ts';
 export type { FilterEngineOptions, FilterResult, FilterRunError, RunOptions } from './filter-engine.ts';
 export { FilterChecker } from './filter-checker.ts';
 export type { FilterDatabaseOptions } from './filter-database.ts';

@@ -11,10 +11,14 @@
 import { createHash } from 'node:crypto';
 import { checkCatalog, findColumn, findTable, primaryTable, type Catalog, type CatalogTable } from './catalog.ts';
 import { compileExpression, type CompileContext, type Emitted, type ExpressionScope, type FilterError, type FilterPart } from './compile-expression.ts';
+import { nodeTypes, type SqlType } from './expression-types.ts';
+import type { IrNode } from './filter-ir.ts';
+import { PostgresEmitError, postgresCondition, postgresExpression, type PostgresEmitContext } from './postgres-emit.ts';
 import type { AstExpression, AstQueryNode, ParseOutcome } from './sql-ast.ts';
 import { sharedSqlParser, type SqlParser } from './sql-parser.ts';
 import { byteOffsetToIndex, findControlCharacter, findInvisibleCharacter, findStatementTerminator, quoteIdentifier } from './sql-text.ts';
 import { closestName } from './suggest.ts';
+import { UserError } from '../util/errors.ts';
 
 export type { FilterError, FilterPart } from './compile-expression.ts';
 
@@ -29,6 +33,21 @@ export interface FilterSource {
   tables?: string[];
 }
 
+/** The SQL dialects a filter is compiled to: DuckDB's (the pipeline, the DuckDB store) and PostgreSQL's (the PostgreSQL store). */
+export type FilterDialect = 'duckdb' | 'postgres';
+
+/** A compiled filter's SQL in one dialect. */
+export interface DialectSql {
+  /** SELECT ... FROM ... [WHERE ...], without LIMIT. */
+  readonly sql: string;
+  readonly parts: { readonly select: string; readonly from: string; readonly where: string | undefined };
+  /**
+   * The name of each output column in the result, index for index with CompiledFilter.columns:
+   * the column's own name, except on PostgreSQL for a name longer than its 63-byte identifiers.
+   */
+  readonly resultNames: readonly string[];
+}
+
 /** A validated filter. Store the source, not this: recompile on load (about a millisecond). */
 export interface CompiledFilter {
   readonly id: string;
@@ -41,6 +60,20 @@ export interface CompiledFilter {
   readonly source: { readonly select: string; readonly where: string; readonly tables: readonly string[] };
   /** The compiled pieces of sql, so that each box can be checked on its own. */
   readonly parts: { readonly select: string; readonly from: string; readonly where: string | undefined };
+  /**
+   * The same filter in PostgreSQL's dialect, giving the same rows and values (postgres-emit.ts);
+   * undefined when DuckDB's binder could not type it (postgresProblem says why; such a filter
+   * fails on DuckDB too, and the filter checker refuses to save it). Use filterSqlFor.
+   */
+  readonly postgres?: DialectSql;
+  readonly postgresProblem?: string;
+}
+
+/** The filter's SQL in a dialect; throws if it has no PostgreSQL form (see CompiledFilter.postgresProblem). */
+export function filterSqlFor(filter: CompiledFilter, dialect: FilterDialect): DialectSql {
+  if (dialect === 'duckdb') return { sql: filter.sql, parts: filter.parts, resultNames: filter.columns };
+  if (filter.postgres !== undefined) return filter.postgres;
+  throw new UserError(`filter ${filter.id} cannot run on the PostgreSQL store: ${filter.postgresProblem ?? 'it was compiled without a PostgreSQL form'}`);
 }
 
 export const maxPartLength = 20_000;
@@ -72,6 +105,8 @@ export async function parseFilter(source: FilterSource, catalog: Catalog, parser
   if (check !== sql) {
     return [{ message: 'internal error: the compiled filter does not read back the same; please report this filter', part: 'select', offset: 0 }];
   }
+  const postgres = await postgresForm(items, condition.node, scope, catalog, errors);
+  if (errors.length > 0) return errors;
   return {
     id: source.id ?? `filter-${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`,
     sql,
@@ -79,8 +114,66 @@ export async function parseFilter(source: FilterSource, catalog: Catalog, parser
     tables: scope.tables.map((t) => t.name),
     source: { select, where, tables: scope.tables.map((t) => t.name) },
     parts: { select: items.map((i) => i.sql).join(', '), from: fromClause(scope), where: condition.sql },
+    ...postgres,
   };
 }
+
+// PostgreSQL cuts identifiers at 63 bytes: a longer output name is given a short stand-in.
+const POSTGRES_NAME_BYTES = 63;
+
+/**
+ * The PostgreSQL form of the compiled filter, written from the same checked expressions with
+ * DuckDB's type of each (expression-types.ts). A construct with no PostgreSQL equivalent is a
+ * filter error, so that a filter is accepted only if it gives the same answer on both stores.
+ */
+async function postgresForm(
+  items: readonly SelectItem[],
+  where: IrNode | undefined,
+  scope: ExpressionScope,
+  catalog: Catalog,
+  errors: FilterError[],
+): Promise<{ postgres: DialectSql } | { postgresProblem: string }> {
+  const roots = [...items.map((i) => i.node), ...(where === undefined ? [] : [where])];
+  const from = fromClause(scope);
+  let types: Map<IrNode, SqlType>;
+  try {
+    types = await nodeTypes(catalog, roots);
+  } catch (error) {
+    return { postgresProblem: ((error as Error).message.split('\n')[0] ?? '').trim() };
+  }
+  const ctx: PostgresEmitContext = {
+    typeOf: (node) => {
+      const type = types.get(node);
+      if (type === undefined) throw new Error(`internal error: no type for ${node.sql}`);
+      return type;
+    },
+  };
+  let storeOnly: string | undefined;
+  const write = (part: 'select' | 'where', emit: () => string): string => {
+    try {
+      return emit();
+    } catch (error) {
+      if (!(error instanceof PostgresEmitError)) throw error;
+      if (error.storeOnly) storeOnly ??= `${error.message} (in ${partName(part)})`;
+      else errors.push({ message: `${error.message} (in ${partName(part)})`, part, offset: error.offset });
+      return '';
+    }
+  };
+  const taken = new Set(items.map((i) => i.name));
+  const resultNames = items.map((item, index) => {
+    if (Buffer.byteLength(item.name, 'utf8') <= POSTGRES_NAME_BYTES) return item.name;
+    let name = `nj_column_${index + 1}`;
+    while (taken.has(name)) name = `_${name}`;
+    taken.add(name);
+    return name;
+  });
+  const select = items.map((item, index) => `${write('select', () => postgresExpression(item.node, ctx))} AS ${quoteIdentifier(resultNames[index] as string)}`).join(', ');
+  const condition = where === undefined ? undefined : write('where', () => postgresCondition(where, ctx));
+  if (storeOnly !== undefined) return { postgresProblem: storeOnly };
+  const sql = `SELECT ${select} FROM ${from}${condition === undefined ? '' : ` WHERE ${condition}`}`;
+  return { postgres: { sql, parts: { select, from, where: condition }, resultNames } };
+}
+
 
 /** True when parseFilter returned errors rather than a compiled filter. */
 export function isFilterErrors(result: CompiledFilter | FilterError[]): result is FilterError[] {
@@ -223,6 +316,7 @@ function checkBareList(node: AstQueryNode, part: 'select' | 'where', text: strin
 interface SelectItem {
   sql: string;
   name: string;
+  node: IrNode;
 }
 
 function compileSelectList(parsed: ParsedPart, scope: ExpressionScope, errors: FilterError[]): SelectItem[] | undefined {
@@ -247,7 +341,7 @@ function compileSelectList(parsed: ParsedPart, scope: ExpressionScope, errors: F
       fail(errors, 'select', offset, `give this long expression a short name with AS (output names are at most ${maxNameLength} characters)`);
       continue;
     }
-    items.push({ item: { sql: `${emitted.sql} AS ${quoteIdentifier(name)}`, name }, offset });
+    items.push({ item: { sql: `${emitted.sql} AS ${quoteIdentifier(name)}`, name, node: emitted.node }, offset });
   }
   const seen = new Map<string, string>();
   for (const { item, offset } of items) {
@@ -288,13 +382,14 @@ function expandStar(node: AstExpression, scope: ExpressionScope, offset: number,
       // A name already used by an earlier table is qualified: "sherlock.classification".
       const name = taken.has(column.name.toLowerCase()) ? `${table.name}.${column.name}` : column.name;
       taken.add(name.toLowerCase());
-      items.push({ sql: `${quoteIdentifier(table.name)}.${quoteIdentifier(column.name)} AS ${quoteIdentifier(name)}`, name });
+      const sql = `${quoteIdentifier(table.name)}.${quoteIdentifier(column.name)}`;
+      items.push({ sql: `${sql} AS ${quoteIdentifier(name)}`, name, node: { kind: 'column', sql, offset, args: [], op: table.name, value: column.name } });
     }
   }
   return items;
 }
 
-function compileWhere(parsed: ParsedPart | AstExpression[], scope: ExpressionScope, errors: FilterError[]): { sql: string | undefined } | undefined {
+function compileWhere(parsed: ParsedPart | AstExpression[], scope: ExpressionScope, errors: FilterError[]): { sql: string | undefined; node?: IrNode } | undefined {
   if (Array.isArray(parsed)) return { sql: undefined };
   const [node, second] = parsed.list;
   if (node === undefined) return fail(errors, 'where', 0, 'the WHERE box has no condition');
@@ -303,7 +398,7 @@ function compileWhere(parsed: ParsedPart | AstExpression[], scope: ExpressionSco
   if (node.alias !== undefined && node.alias !== '') return fail(errors, 'where', offset, 'a name (AS ...) is not allowed in WHERE');
   if (node.class === 'STAR') return fail(errors, 'where', offset, '* is not allowed in WHERE');
   const emitted = compileExpression(node, { part: 'where', scope, locate: parsed.locate, errors, text: parsed.text }, 0, offset);
-  return emitted === undefined ? undefined : { sql: emitted.sql };
+  return emitted === undefined ? undefined : { sql: emitted.sql, node: emitted.node };
 }
 
 function fromClause(scope: ExpressionScope): string {
@@ -340,7 +435,7 @@ async function recompile(parser: SqlParser, sql: string, scope: ExpressionScope)
   for (const item of node.select_list ?? []) {
     const emitted = compileExpression(item, ctx);
     if (emitted === undefined || item.alias === undefined || item.alias === '') return undefined;
-    items.push({ sql: `${emitted.sql} AS ${quoteIdentifier(item.alias)}`, name: item.alias });
+    items.push({ sql: `${emitted.sql} AS ${quoteIdentifier(item.alias)}`, name: item.alias, node: emitted.node });
   }
   const condition = where === null ? undefined : compileExpression(where, { ...ctx, part: 'where' });
   if (errors.length > 0 || (where !== null && condition === undefined)) return undefined;

@@ -4,7 +4,7 @@
 import type { FilterValidator } from '../../service/filter-validation.ts';
 import { storedMatchesQuery, splitMatch } from '../../service/stored-matches.ts';
 import type { FilterDraft, FilterProblem } from '../../service/types.ts';
-import type { ObjectKey, Store } from '../../store/store.ts';
+import type { ObjectKey, SqlDialect, Store } from '../../store/store.ts';
 import { columnCountProblem } from '../input-limits.ts';
 
 export interface QueryLimits {
@@ -31,9 +31,12 @@ export async function runDraft(store: Store, validator: FilterValidator, draft: 
   if (Array.isArray(compiled)) return { problems: compiled };
   const tooWide = columnCountProblem(compiled.columns);
   if (tooWide !== null) return { problems: [tooWide] };
+  if (store.sqlDialect === 'postgres' && compiled.postgres === undefined) {
+    return { problems: [{ part: 'select', offset: 0, message: `this filter cannot run on the PostgreSQL store: ${compiled.postgresProblem ?? 'it has no PostgreSQL form'}` }] };
+  }
   const rows = Math.max(1, Math.min(limit, limits.maxRows));
   // One row more than wanted in the SQL's LIMIT, so that the store can tell whether there were more.
-  const query = storedMatchesQuery(compiled, rows + 1);
+  const query = storedMatchesQuery(compiled, rows + 1, store.sqlDialect);
   const result = await store.queryObjects(query.sql, { rowLimit: rows, timeLimitMs: limits.timeLimitMs });
   const matches = result.rows.map((r) => splitMatch(r, query, compiled.columns));
   return {
@@ -60,14 +63,22 @@ export interface ConeResult {
   elapsedMs: number;
 }
 
-/** The SQL of a cone search: $1 ra, $2 dec, $3 radius (arcsec), $4 the radius in degrees (for the declination band that narrows the scan). */
-export function coneSql(limit: number): string {
+/**
+ * The SQL of a cone search: $1 ra, $2 dec, $3 radius (arcsec), $4 the radius in degrees (for the
+ * declination band that narrows the scan). Valid on both stores: quoted column names, $n
+ * placeholders, DOUBLE PRECISION (a type name both know), angdist defined on both; on
+ * PostgreSQL the text keys that break ties are ordered by code point, as DuckDB orders them.
+ */
+export function coneSql(limit: number, dialect: SqlDialect = 'duckdb'): string {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`cone search limit must be a positive integer, not ${limit}`);
   const columns = CONE_COLUMNS.map((c) => `"${c}"`).join(', ');
-  return `SELECT ${columns}, angdist(ra, decl, CAST($1 AS DOUBLE), CAST($2 AS DOUBLE)) AS separation FROM objects
-    WHERE decl BETWEEN CAST($2 AS DOUBLE) - CAST($4 AS DOUBLE) AND CAST($2 AS DOUBLE) + CAST($4 AS DOUBLE)
-      AND angdist(ra, decl, CAST($1 AS DOUBLE), CAST($2 AS DOUBLE)) <= CAST($3 AS DOUBLE)
-    ORDER BY separation, survey, objectKind, objectId LIMIT ${limit}`;
+  const collate = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  const ra = 'CAST($1 AS DOUBLE PRECISION)';
+  const dec = 'CAST($2 AS DOUBLE PRECISION)';
+  return `SELECT ${columns}, angdist("ra", "decl", ${ra}, ${dec}) AS "separation" FROM "objects"
+    WHERE "decl" BETWEEN ${dec} - CAST($4 AS DOUBLE PRECISION) AND ${dec} + CAST($4 AS DOUBLE PRECISION)
+      AND angdist("ra", "decl", ${ra}, ${dec}) <= CAST($3 AS DOUBLE PRECISION)
+    ORDER BY "separation", "survey"${collate}, "objectKind"${collate}, "objectId"${collate} LIMIT ${limit}`;
 }
 
 /** Objects within the cone, nearest first. */
@@ -75,6 +86,6 @@ export async function coneSearch(store: Store, cone: Cone, limit: number, limits
   const rows = Math.max(1, Math.min(limit, limits.maxRows));
   // A little over the radius, so rounding never drops an object at its edge from the band.
   const band = (cone.radius / 3600) * 1.0001 + 1e-9;
-  const result = await store.queryObjects(coneSql(rows), { params: [cone.ra, cone.dec, cone.radius, band], rowLimit: rows, timeLimitMs: limits.timeLimitMs });
+  const result = await store.queryObjects(coneSql(rows, store.sqlDialect), { params: [cone.ra, cone.dec, cone.radius, band], rowLimit: rows, timeLimitMs: limits.timeLimitMs });
   return { columns: [...CONE_COLUMNS, 'separation'], rows: result.rows, truncated: result.truncated, elapsedMs: Math.round(result.elapsedMs * 10) / 10 };
 }

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ObjectKind, Survey } from '../../formats/alert.ts';
 import { storedAlert } from '../../service/stored-alert.ts';
-import type { ObjectKey, QueryParam } from '../../store/store.ts';
+import type { ObjectKey, QueryParam, SqlDialect } from '../../store/store.ts';
 import { formatValue } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 import { cutoutImagePath, objectCutoutRoutes, storedKinds } from './object-cutouts.ts';
@@ -14,7 +14,16 @@ import { sendMessagePage, sendPage } from './page-reply.ts';
 
 const SURVEYS: readonly Survey[] = ['lsst', 'ztf', 'elasticc', 'plasticc', 'decam', 'winter', 'rapid', 'askap'];
 const KINDS: readonly ObjectKind[] = ['object', 'solarSystem', 'source'];
-const LIST_COLUMNS = 'survey, objectKind, objectId, ra, decl, alertMjd, alertBand, alertMag, nSources';
+// Hand-written queries here run on either store: quoted column names (PostgreSQL folds unquoted
+// ones to lower case), $n placeholders, NULLS LAST spelled out (PostgreSQL's default for DESC is
+// NULLS FIRST), and text tie-breakers ordered by code point on PostgreSQL, as DuckDB orders them.
+const LIST_COLUMNS = ['survey', 'objectKind', 'objectId', 'ra', 'decl', 'alertMjd', 'alertBand', 'alertMag', 'nSources'].map((c) => `"${c}"`).join(', ');
+
+/** ORDER BY of the object key after `first`: the same order on both stores. */
+function keyOrder(first: string, dialect: SqlDialect): string {
+  const collate = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  return `${first}, "survey"${collate}, "objectKind"${collate}, "objectId"${collate}`;
+}
 export const MAX_RADIUS_ARCSEC = 3600;
 
 export function objectPath(survey: string, objectId: string, kind?: string): string {
@@ -38,12 +47,21 @@ export function readCone(ra: string | undefined, dec: string | undefined, radius
   return { ra: r, dec: d, radiusArcsec: rad };
 }
 
-/** SQL of a cone search; a declination band first lets DuckDB skip most rows before the distance. */
-export function coneSql(cone: ConeQuery, limit: number): { sql: string; params: QueryParam[] } {
-  const band = cone.radiusArcsec / 3600;
+/** The objects named `$1` (objectId), newest first; the newest objects, for the search page with no search. */
+export function objectListSql(dialect: SqlDialect): { byId: string; newest: string } {
   return {
-    sql: `SELECT ${LIST_COLUMNS}, angdist(ra, decl, ?, ?) AS distance FROM objects WHERE decl BETWEEN ? AND ? AND angdist(ra, decl, ?, ?) <= ? ORDER BY distance LIMIT ${limit}`,
-    params: [cone.ra, cone.dec, cone.dec - band, cone.dec + band, cone.ra, cone.dec, cone.radiusArcsec],
+    byId: `SELECT ${LIST_COLUMNS} FROM "objects" WHERE "objectId" = $1 ORDER BY ${keyOrder('"alertMjd" DESC NULLS LAST', dialect)} LIMIT 50`,
+    newest: `SELECT ${LIST_COLUMNS} FROM "objects" ORDER BY ${keyOrder('"alertMjd" DESC NULLS LAST', dialect)} LIMIT 25`,
+  };
+}
+
+/** SQL of a cone search; a declination band first lets the store skip most rows before the distance. */
+export function coneSql(cone: ConeQuery, limit: number, dialect: SqlDialect = 'duckdb'): { sql: string; params: QueryParam[] } {
+  const band = cone.radiusArcsec / 3600;
+  const distance = 'angdist("ra", "decl", CAST($1 AS DOUBLE PRECISION), CAST($2 AS DOUBLE PRECISION))';
+  return {
+    sql: `SELECT ${LIST_COLUMNS}, ${distance} AS "distance" FROM "objects" WHERE "decl" BETWEEN CAST($3 AS DOUBLE PRECISION) AND CAST($4 AS DOUBLE PRECISION) AND ${distance} <= CAST($5 AS DOUBLE PRECISION) ORDER BY ${keyOrder('"distance"', dialect)} LIMIT ${limit}`,
+    params: [cone.ra, cone.dec, cone.dec - band, cone.dec + band, cone.radiusArcsec],
   };
 }
 
@@ -74,7 +92,7 @@ export async function objectRoutes(app: FastifyInstance, services: PageServices)
     let error: string | undefined;
     let cone = false;
     if (id !== undefined && id !== '') {
-      const found = await store.queryObjects(`SELECT ${LIST_COLUMNS} FROM objects WHERE objectId = ? ORDER BY alertMjd DESC LIMIT 50`, { params: [id], rowLimit: 50 });
+      const found = await store.queryObjects(objectListSql(store.sqlDialect).byId, { params: [id], rowLimit: 50 });
       const only = found.rows[0];
       if (found.rows.length === 1 && only !== undefined) return reply.redirect(objectPath(String(only.survey), String(only.objectId), String(only.objectKind)), 303);
       heading = `Objects named ${id}`;
@@ -83,13 +101,13 @@ export async function objectRoutes(app: FastifyInstance, services: PageServices)
       const parsed = readCone(q.ra, q.dec, q.radius);
       if (typeof parsed === 'string') error = parsed;
       else {
-        const { sql, params } = coneSql(parsed, 200);
+        const { sql, params } = coneSql(parsed, 200, store.sqlDialect);
         rows = (await store.queryObjects(sql, { params, rowLimit: 200 })).rows;
         heading = `Within ${parsed.radiusArcsec}″ of RA ${parsed.ra}, Dec ${parsed.dec}`;
         cone = true;
       }
     } else {
-      rows = (await store.queryObjects(`SELECT ${LIST_COLUMNS} FROM objects ORDER BY alertMjd DESC NULLS LAST LIMIT 25`, { rowLimit: 25 })).rows;
+      rows = (await store.queryObjects(objectListSql(store.sqlDialect).newest, { rowLimit: 25 })).rows;
     }
     const body = html`<div class="page-head"><div><h1>Objects</h1><p class="muted">Every object the broker has seen, with its features and lightcurve.</p></div></div>
     <div class="grid two">
