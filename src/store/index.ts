@@ -5,7 +5,8 @@ export type {
 } from './store.ts';
 export { CUTOUT_POLICIES, FILTER_OUTPUTS } from './store.ts';
 export type { CutoutPolicy, StoredCutouts } from './store.ts';
-export { openStore } from './duckdb-store.ts';
+// A postgres:// URL as the path opens the PostgreSQL store, anything else the DuckDB file.
+export { isPostgresUrl, openStore } from './open-store.ts';
 export type { OpenStoreOptions } from './duckdb-store.ts';
 export { StoreQueryError } from './errors.ts';
 export type { StoreQueryErrorKind } from './errors.ts';
