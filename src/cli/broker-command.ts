@@ -10,8 +10,10 @@ import { repoRoot } from '../kafka/local-config.ts';
 import { describeError } from '../kafka/errors.ts';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_GROUP_ID, DEFAULT_INSTANCE, startBroker, type RunningBroker } from '../pipeline/broker.ts';
 import { DEFAULT_HTTP_PORT } from '../pipeline/http-server.ts';
+import { DEFAULT_BATCH_BYTES } from '../pipeline/ingest.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../kafka/topics.ts';
 import { DEFAULT_CUTOUT_POLICY, type BatchReport } from '../pipeline/pipeline.ts';
+import { isPostgresUrl } from '../store/open-store.ts';
 import { CUTOUT_POLICIES, type CutoutPolicy } from '../store/store.ts';
 import { smtpSettingsFrom } from '../email/smtp-settings.ts';
 import { UserError } from '../util/errors.ts';
@@ -36,9 +38,12 @@ export interface BrokerFlags extends KafkaFlags, SchemaFlags {
   deadLetterTopic: string;
   batchSize: string;
   batchMs: string;
+  batchBytes: string;
   rowLimit: string;
   cutouts: string;
   filterTimeout: string;
+  sessionTimeout?: string;
+  transactionTimeout?: string;
   timeout?: string;
   quiet?: boolean;
   maxMessageBytes: string;
@@ -62,11 +67,22 @@ aborted and processed again. If the schema registry or Kafka does not answer, th
 and is retried; nothing is dead-lettered for it.
 
 Filters: \`nightjar filter add|list|show|update|remove\` talks to this broker's API; changes
-apply from the next batch. HTTP on 127.0.0.1:--http-port: GET /metrics (Prometheus),
-GET /health, /api/filters. One line per batch on stdout (--quiet: none); logs on stderr.
-Ctrl-C or SIGTERM finishes the batch under way, commits it and stops with exit status 0
-(twice: at once, status 130; the open transaction is then aborted when the broker starts
-again, or by Kafka after a minute).`;
+apply from the next batch, and within 2 s when no alert arrives. HTTP on 127.0.0.1:--http-port:
+GET /metrics (Prometheus), GET /health, /api/filters. One line per batch on stdout (--quiet:
+none); logs on stderr. Ctrl-C or SIGTERM finishes the batch under way, commits it and stops with
+exit status 0 (twice: at once, status 130; the open transaction is then aborted when the broker
+starts again, or by Kafka after --transaction-timeout).
+
+Several workers: broker processes with one --group, different --instance names and one
+PostgreSQL --store share the raw topics' partitions (spread at each join and leave), the store
+and the filters (saved through any of them, or \`nightjar filter --store <url>\`, which works on
+the store directly). Exactly once still holds: a batch fetched before a rebalance is committed
+only if its partitions are still this process's (its transaction's offsets carry the group
+generation, which Kafka checks), else aborted and left to the new owner. SIGTERM hands the
+partitions over at once; a killed process's go after --session-timeout (or at once to a process
+restarted with its --instance), and its open transaction holds them up to --transaction-timeout.
+Give --smtp-url to one worker only (each would send the digests). With --web over PostgreSQL no
+admin token file is written and /api/filters stays closed; use \`nightjar filter --store <url>\`.`;
 
 export function registerBrokerCommand(program: Command): void {
   const command = program
@@ -84,16 +100,19 @@ export function addBrokerOptions(command: Command): Command {
     .option('--instance <name>', 'this process\'s name in the group, the same on every restart (processes sharing a group need different names)', DEFAULT_INSTANCE)
     .option('--transactional-id <id>', 'Kafka transactional id (default <group>/<instance>): a restart with the same id fences its predecessor')
     .option('--from <earliest|latest>', 'where a group without committed offsets starts', 'earliest')
-    .option('--store <file.duckdb>', 'the store (DuckDB file, created if missing; one broker process at a time)', DEFAULT_STORE_PATH)
+    .option('--store <file|url>', 'the store: a DuckDB file (created if missing; one broker process at a time) or a PostgreSQL database postgres://user:password@host:port/db that several broker processes share (`nightjar postgres start` runs one here)', DEFAULT_STORE_PATH)
     .option('--http-port <port>', 'port of /metrics, /health, /api/filters (and the web app) on 127.0.0.1 (0: any free port)', String(DEFAULT_HTTP_PORT))
     .option('--topic-prefix <prefix>', 'first part of filter topic names', DEFAULT_TOPIC_PREFIX)
     .option('--dead-letter-topic <topic>', 'where messages that cannot be processed go (created if missing)', DEFAULT_DEAD_LETTER_TOPIC)
     .option('--batch-size <n>', 'most messages per batch (a Rubin visit is ~10,000 alerts)', '10000')
+    .option('--batch-bytes <n>', 'most bytes of messages per batch, and read ahead while one is processed (bounds memory: 10,000 Rubin alerts with cutouts are 1.3 GB)', String(DEFAULT_BATCH_BYTES))
     .option('--batch-ms <ms>', 'longest wait after the first message of a batch', '1000')
     .option('--row-limit <n>', 'rows delivered per filter per batch (Lasair: 1000)', '1000')
     .option('--cutouts <all|matched|none>', 'cutout images the store keeps for object pages: of every alert, of alerts a filter passed, or none (each object keeps its newest alert\'s)', DEFAULT_CUTOUT_POLICY)
     .option('--filter-timeout <seconds>', 'time allowed per filter per batch (Lasair: 20)', '20')
     .option('--timeout <seconds>', 'stop after this many seconds without a message (default: run until Ctrl-C)')
+    .option('--session-timeout <seconds>', 'how long the group waits for a process that stopped answering (killed) before its partitions go to the others (default 60)')
+    .option('--transaction-timeout <seconds>', 'Kafka aborts a batch\'s transaction left open this long (a process killed mid-batch holds its partitions that long); must exceed the longest batch (default 60)')
     .option('--max-message-bytes <n>', 'larger messages (key + value + headers) are dead-lettered as oversized without being decoded', String(DEFAULT_MAX_MESSAGE_BYTES))
     .option('--quiet', 'no line per batch on stdout')
     .option('--smtp-url <url>', 'email digests through this SMTP server: smtp[s]://user:password@host:port?security=tls|starttls|opportunistic|none (or an smtp: section in --config; see docs/email.md)')
@@ -124,6 +143,11 @@ function cutoutPolicyFlag(text: string): CutoutPolicy {
 function holdTransactionFromEnv(): { holdTransactionMs?: number } {
   const text = process.env.NIGHTJAR_TEST_HOLD_TRANSACTION_MS;
   return text === undefined || text === '' ? {} : { holdTransactionMs: integerFlag(text, 'NIGHTJAR_TEST_HOLD_TRANSACTION_MS', 0) };
+}
+
+/** --store: a PostgreSQL URL as given, a file made absolute. */
+export function storeLocation(text: string): string {
+  return isPostgresUrl(text) ? text.trim() : path.resolve(text);
 }
 
 function seconds(text: string, flag: string): number {
@@ -178,17 +202,20 @@ export async function runBrokerCommand(flags: BrokerFlags): Promise<void> {
         instance: flags.instance,
         ...(flags.transactionalId === undefined ? {} : { transactionalId: flags.transactionalId }),
         from: flags.from,
-        store: path.resolve(flags.store),
+        store: storeLocation(flags.store),
         httpPort,
         ...(flags.web === true ? { web: publicUrl === null ? {} : { publicUrl } } : {}),
         topicPrefix: flags.topicPrefix,
         deadLetterTopic: flags.deadLetterTopic,
         batchSize: integerFlag(flags.batchSize, '--batch-size', 1),
         batchMs: integerFlag(flags.batchMs, '--batch-ms', 1),
+        batchBytes: integerFlag(flags.batchBytes, '--batch-bytes', 1),
         rowLimit: integerFlag(flags.rowLimit, '--row-limit', 1),
         cutouts: cutoutPolicyFlag(flags.cutouts),
         filterTimeLimitMs: seconds(flags.filterTimeout, '--filter-timeout'),
         ...(flags.timeout === undefined ? {} : { idleMs: seconds(flags.timeout, '--timeout') }),
+        ...(flags.sessionTimeout === undefined ? {} : { sessionTimeoutMs: seconds(flags.sessionTimeout, '--session-timeout') }),
+        ...(flags.transactionTimeout === undefined ? {} : { transactionTimeoutMs: seconds(flags.transactionTimeout, '--transaction-timeout') }),
         decode,
         ...(flags.quiet ? {} : { onBatch: (r: BatchReport) => say(batchLine(r)) }),
         ...(smtp === null ? {} : { email: { smtp, publicUrl } }),
@@ -205,7 +232,8 @@ export async function runBrokerCommand(flags: BrokerFlags): Promise<void> {
     say(`broker: consuming ${topics.join(', ')} as group ${running.groupId}; store ${running.store.location}; dead letters to ${running.deadLetterTopic}`);
     if (running.http !== null) say(`broker: ${running.http.url}/metrics (Prometheus), ${running.http.url}/health, ${running.http.url}/api/filters`);
     if (running.http !== null && running.adminToken !== null) {
-      say(`web: ${running.http.url}/ (API ${running.http.url}/api/v1, docs ${running.http.url}/api/openapi.json); \`nightjar filter --store ${running.store.location}\` reads the admin token beside the store`);
+      const filters = isPostgresUrl(flags.store) ? '`nightjar filter --store <the store URL>` works on the store directly' : `\`nightjar filter --store ${running.store.location}\` reads the admin token beside the store`;
+      say(`web: ${running.http.url}/ (API ${running.http.url}/api/v1, docs ${running.http.url}/api/openapi.json); ${filters}`);
     }
     if (running.email !== null) say(`broker: email digests via ${running.email.mailer.description}${publicUrl === null ? ' (no --public-url: emails carry no links)' : `, links to ${publicUrl}`}`);
     say(`broker: ${filters.length} active filters${filters.length === 0 ? ' (add one: ./nightjar filter add --help)' : ''}`);

@@ -15,6 +15,7 @@ import { registerConsumeCommand } from './consume-command.ts';
 import { registerViewCommand } from './view-command.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerWebCommand } from './web-command.ts';
+import { registerPostgresCommand } from './postgres-command.ts';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerViewCommand(program);
   registerExportCommand(program);
   registerWebCommand(program);
+  registerPostgresCommand(program);
 }

@@ -1,7 +1,9 @@
 // `nightjar filter add|list|show|update|remove`: manage users' filters until the web app exists.
 // Talks to the running broker's API (--api, default http://127.0.0.1:18080); when nothing listens
 // there it opens the store file itself (--store) with its own Kafka clients, and says so on
-// stderr. Both ways go through the same filter service (src/service/).
+// stderr. A PostgreSQL store (--store postgres://...), which several brokers share and keep no
+// admin token beside, is used directly unless --api is given: the brokers notice the change
+// within seconds. Both ways go through the same filter service (src/service/).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -17,6 +19,8 @@ import { FilterValidationError } from '../service/errors.ts';
 import { formatProblems, type ProblemSource } from '../service/problem-text.ts';
 import type { FilterChanges, FilterManager, FilterView, NewFilter, RemoveResult, SaveResult, ShowResult } from '../service/types.ts';
 import { openStore } from '../store/index.ts';
+import { isPostgresUrl } from '../store/open-store.ts';
+import { storeLocation } from './broker-command.ts';
 import { UserError } from '../util/errors.ts';
 import { stringify } from '../util/json.ts';
 import { addKafkaOptions, kafkaSettingsFrom, type KafkaFlags } from './kafka-options.ts';
@@ -25,7 +29,8 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:18080';
 export const DEFAULT_STORE_PATH = path.join(repoRoot, '.data', 'nightjar.duckdb');
 
 interface CommonFlags extends KafkaFlags {
-  api: string;
+  /** Absent: the default address, except with a PostgreSQL store (then the store directly). */
+  api?: string;
   store: string;
   topicPrefix: string;
   json?: boolean;
@@ -67,7 +72,8 @@ up to 10 records from the stored objects in. Removing a filter deletes its topic
 
 The commands talk to the running broker's API (--api); when nothing listens there they open the
 store file directly (--store) and use Kafka themselves (each command's Kafka options), saying
-so on stderr. A bad filter is shown with a caret under the problem, and the command exits with 1.
+so on stderr. With the PostgreSQL store of several brokers (--store postgres://...) they work on
+the store directly (unless --api is given): every broker picks the change up within 2 seconds. A bad filter is shown with a caret under the problem, and the command exits with 1.
 
   nightjar filter add --owner ann@example.org --name "bright SN" --output kafka \\
       --select "diaObjectId, ra, decl, alertMag" --where "alertMag < 19 AND nSources > 3"
@@ -77,8 +83,8 @@ so on stderr. A bad filter is shown with a caret under the problem, and the comm
 
 function addCommonOptions(command: Command): Command {
   command
-    .option('--api <url>', 'the broker\'s API', DEFAULT_API_URL)
-    .option('--store <file>', 'the store file, used when no API answers (and where the broker\'s admin token is: <file>.admin-token)', DEFAULT_STORE_PATH)
+    .option('--api <url>', `the broker's API (default ${DEFAULT_API_URL}; with a PostgreSQL --store only when given)`)
+    .option('--store <file|url>', 'the store file, used when no API answers (and where the broker\'s admin token is: <file>.admin-token); or the brokers\' PostgreSQL store postgres://user:password@host:port/db, used directly', DEFAULT_STORE_PATH)
     .option('--topic-prefix <prefix>', 'first part of filter topic names, used when no API answers (the broker\'s setting)', DEFAULT_TOPIC_PREFIX)
     .option('--json', 'print the result as JSON');
   return addKafkaOptions(command);
@@ -147,14 +153,18 @@ export function registerFilterCommand(program: Command): void {
 /** Runs the work against the broker's API, or, when nothing answers there, against the store file. */
 async function run(flags: CommonFlags, work: (manager: FilterManager) => Promise<void>, access: 'read' | 'write' = 'write'): Promise<void> {
   try {
-    try {
-      // A broker that serves the web app protects this API with the token it writes next to its store.
-      const adminToken = readAdminToken(adminTokenPath(path.resolve(flags.store)));
-      await work(createFilterClient(flags.api, adminToken === undefined ? {} : { adminToken }));
-      return;
-    } catch (error) {
-      if (!(error instanceof ApiUnreachableError)) throw error;
-      process.stderr.write(`nightjar: ${error.message}; using the store ${flags.store} directly\n`);
+    const shared = isPostgresUrl(flags.store);
+    if (!shared || flags.api !== undefined) {
+      try {
+        // A broker that serves the web app protects this API with the token it writes next to its store file.
+        const adminToken = shared ? undefined : readAdminToken(adminTokenPath(path.resolve(flags.store)));
+        await work(createFilterClient(flags.api ?? DEFAULT_API_URL, adminToken === undefined ? {} : { adminToken }));
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiUnreachableError)) throw error;
+        // Not the URL: it holds the database password.
+        process.stderr.write(`nightjar: ${error.message}; using the store ${shared ? '' : `${flags.store} `}directly\n`);
+      }
     }
     await withStore(flags, work, access);
   } catch (error) {
@@ -165,9 +175,9 @@ async function run(flags: CommonFlags, work: (manager: FilterManager) => Promise
 }
 
 async function withStore(flags: CommonFlags, work: (manager: FilterManager) => Promise<void>, access: 'read' | 'write'): Promise<void> {
-  const file = path.resolve(flags.store);
+  const file = storeLocation(flags.store);
   // list and show only read: open read-only (so a store that does not exist yet is not created for them).
-  if (access === 'read' && !existsSync(file)) throw new UserError(`there is no store at ${file} (no broker has run there yet; see --store)`);
+  if (access === 'read' && !isPostgresUrl(file) && !existsSync(file)) throw new UserError(`there is no store at ${file} (no broker has run there yet; see --store)`);
   const readOnly = access === 'read';
   let store;
   try {

@@ -2,10 +2,10 @@
 //   nightjar web --topics T1[,T2] ...   the broker with the web app on its HTTP server (the same
 //                                       HTTP server as /metrics and /health; /api/filters then
 //                                       needs the admin token that `nightjar filter` reads)
-//   nightjar web                        the web app alone over a store that no broker is using
-//                                       (browse objects, manage accounts and filters; a saved
-//                                       Kafka filter is backfilled with this process's Kafka clients)
-import path from 'node:path';
+//   nightjar web                        the web app alone over a store that no broker is using, or
+//                                       over the PostgreSQL store brokers share (browse objects,
+//                                       manage accounts and filters; a saved Kafka filter is
+//                                       backfilled with this process's Kafka clients)
 import type { Command } from 'commander';
 import { createKafkaAccess } from '../kafka/access.ts';
 import { createAdmin, createProducer } from '../kafka/connection.ts';
@@ -13,7 +13,7 @@ import { createFilterService } from '../service/filter-service.ts';
 import { openStore } from '../store/index.ts';
 import { UserError } from '../util/errors.ts';
 import { startWebServer } from '../web/server.ts';
-import { addBrokerOptions, httpPortFlag, publicUrlFlag, runBrokerCommand, type BrokerFlags } from './broker-command.ts';
+import { addBrokerOptions, httpPortFlag, publicUrlFlag, runBrokerCommand, storeLocation, type BrokerFlags } from './broker-command.ts';
 import { kafkaSettingsFrom } from './kafka-options.ts';
 
 const HELP = `
@@ -23,8 +23,11 @@ and /health. The broker's filter API (/api/filters, used by \`nightjar filter\`)
 admin token the broker writes next to its store (<store>.admin-token, readable by you only);
 \`nightjar filter\` reads it from there (give it the same --store).
 
-Without --topics, the web app runs alone over the store (which no broker may have open):
-accounts, filters, objects and the API work; nothing is ingested.
+Without --topics, the web app runs alone over the store: a DuckDB file no broker has open, or
+the PostgreSQL store (--store postgres://...) that brokers share while they run (filters saved
+here reach them within 2 s). Accounts, filters, objects and the API work; nothing is ingested.
+Over PostgreSQL with --topics, no admin token file is written and /api/filters stays closed:
+\`nightjar filter --store <url>\` works on the store directly.
 
 Everything listens on 127.0.0.1 only; put a reverse proxy (TLS) in front to publish it, and
 give its address as --public-url (https makes the cookies Secure).`;
@@ -65,7 +68,7 @@ async function runWebCommand(flags: BrokerFlags): Promise<void> {
 }
 
 async function runAlone(flags: BrokerFlags, port: number, web: { publicUrl?: string }): Promise<void> {
-  const file = path.resolve(flags.store);
+  const file = storeLocation(flags.store);
   let store;
   try {
     store = await openStore({ path: file });
@@ -94,7 +97,7 @@ async function runAlone(flags: BrokerFlags, port: number, web: { publicUrl?: str
     await closeAll();
     throw error;
   }
-  say(`web: ${server.url}/ (API ${server.url}/api/v1, docs ${server.url}/api/openapi.json) over the store ${file}; no broker (nothing is ingested)`);
+  say(`web: ${server.url}/ (API ${server.url}/api/v1, docs ${server.url}/api/openapi.json) over the store ${store.location}; no broker here (nothing is ingested)`);
   say('Ctrl-C stops it.');
   const signals = untilSignal(() => process.stderr.write('\nstopping\n'));
   try {

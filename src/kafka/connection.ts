@@ -194,6 +194,10 @@ export interface ConsumerSetup {
   maxWaitTime?: number;
   /** Messages buffered in the stream before it pauses fetching (library default 1024). */
   highWaterMark?: number;
+  /** Most bytes one fetch returns (library default 50 MiB; Kafka still returns a larger first record batch whole). */
+  maxBytes?: number;
+  /** Most bytes one fetch returns per partition (library default: maxBytes). */
+  maxBytesPerPartition?: number;
   /** Group session timeout in ms (library default 60000). */
   sessionTimeout?: number;
   /**
@@ -238,6 +242,8 @@ export function createConsumer(settings: KafkaSettings, setup: ConsumerSetup): K
     autocommit: setup.autocommit ?? false,
     maxWaitTime: setup.maxWaitTime ?? 1000,
     ...(setup.highWaterMark !== undefined ? { highWaterMark: setup.highWaterMark } : {}),
+    ...(setup.maxBytes !== undefined ? { maxBytes: setup.maxBytes } : {}),
+    ...(setup.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: setup.maxBytesPerPartition } : {}),
     ...(setup.sessionTimeout !== undefined ? { sessionTimeout: setup.sessionTimeout } : {}),
   });
   return {

@@ -1,5 +1,7 @@
 // The active filters as the pipeline runs them, reloaded from the store whenever its
-// filtersVersion() changes (checked at the start of every batch: one cheap query). Each filter
+// filtersVersion() changes (checked at the start of every batch: one cheap query; and every
+// second or two between batches by watchFilters, so that a filter saved through another process
+// sharing the store reaches an idle broker too). Each filter
 // is recompiled from its saved source (so a compiler fix applies to every saved filter); one
 // that no longer compiles is skipped and logged with its id, and the others run. Filters
 // whose settings did not change keep their compiled form, stream encoder and checked topic.
@@ -12,6 +14,7 @@ import type { Catalog } from '../filters/catalog.ts';
 import { isFilterErrors, parseFilter, type CompiledFilter } from '../filters/parse-filter.ts';
 import type { Store, StoredFilter } from '../store/store.ts';
 import type { Logger } from '../util/log.ts';
+import { describeError } from '../kafka/errors.ts';
 import { batchQuery, countQuery, type BatchQuery } from './batch-table.ts';
 import { mapConcurrent } from './concurrency.ts';
 
@@ -133,4 +136,49 @@ export class ActiveFilters {
     }
     return { stored: f, compiled, query: batchQuery(compiled), count: countQuery(compiled), kafka };
   }
+}
+
+export interface FilterWatch {
+  /** Stops polling; resolves once a reload under way has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `refresh` (the pipeline's reload, between batches) every intervalMs, one at a time, until
+ * stopped. With several broker processes on one store, filters saved through any of them (its
+ * web app or API, or `nightjar filter` on the store) reach the others within about intervalMs,
+ * whether alerts arrive or not. A failure is logged once, until a reload succeeds again.
+ */
+export function watchFilters(options: { intervalMs: number; refresh: () => Promise<unknown>; log: Logger }): FilterWatch {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  let failing = false;
+  const tick = (): void => {
+    running = options.refresh().then(
+      () => {
+        if (failing) options.log.info('filters reloaded again after failures');
+        failing = false;
+      },
+      (err: unknown) => {
+        if (!failing) options.log.warn('reloading the filters between batches failed; retrying', { error: describeError(err) });
+        failing = true;
+      },
+    );
+    void running.then(() => {
+      if (!stopped) schedule();
+    });
+  };
+  const schedule = (): void => {
+    timer = setTimeout(tick, options.intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }

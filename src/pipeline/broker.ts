@@ -1,13 +1,16 @@
-// The broker process: one consumer group member on the raw alert topics, the store (which only
-// this process writes), the filter engine, one idempotent producer for the filter streams and
-// the dead letters, the filter service (saves and backfills run between batches), and the HTTP
-// server for /metrics, /health and /api/filters. `nightjar broker` and the demo start it; tests
-// start it in-process. Stopping lets the batch under way finish and commit, then closes
-// everything in order.
+// The broker process: one consumer group member on the raw alert topics, the store (a DuckDB
+// file only this process writes, or a PostgreSQL database several share), the filter engine, one
+// transactional producer for the filter streams and the dead letters, the filter service (saves
+// and backfills run between batches), and the HTTP server for /metrics, /health and /api/filters.
+// `nightjar broker` and the demo start it; tests start it in-process. Stopping lets the batch
+// under way finish and commit, then closes everything in order.
 //
-// Scaling out: more broker processes with the same group id share the raw topics' partitions
-// (Kafka's consumer groups); each then needs a store that several processes can write, which
-// the embedded DuckDB store is not (one writer process) — that is the PostgreSQL store's job.
+// Scaling out: more broker processes with the same group id (and different instance names) share
+// the raw topics' partitions (Kafka's consumer groups) and one PostgreSQL store (the embedded
+// DuckDB store has one writer process). Rebalances move partitions between them without an
+// offset processed twice or skipped (group-reader.ts, the transactions' offset commits carry the
+// group generation); filters saved through any of them reach the others between batches
+// (watchFilters); the store's counters and recorded matches add up.
 import type { Admin } from '@platformatic/kafka';
 import { DEFAULT_RETENTION_MS } from '../delivery/filter-output.ts';
 import { DEFAULT_MAX_RECORD_BYTES } from '../delivery/stream-encoder.ts';
@@ -23,7 +26,7 @@ import { startBrokerEmail, type BrokerEmailOptions, type RunningEmail } from '..
 import { adminTokenPath, newAdminToken, removeAdminToken, writeAdminToken } from '../service/filter-api.ts';
 import { createKafkaAccess, type KafkaAccess } from '../kafka/access.ts';
 import { createFilterService, type FilterService } from '../service/filter-service.ts';
-import { openStore } from '../store/duckdb-store.ts';
+import { openStore } from '../store/index.ts';
 import type { CutoutPolicy, Store } from '../store/store.ts';
 import { clusterError, listClusterTopics, unknownTopicError } from '../stream/preflight.ts';
 import { UserError } from '../util/errors.ts';
@@ -31,11 +34,16 @@ import { createLogger, type Logger } from '../util/log.ts';
 import { batchCatalog } from './batch-table.ts';
 import type { DecodeSettings } from './decode-stage.ts';
 import { startBrokerHttp, type BrokerHttp, type BrokerWebOptions, type Health } from './http-server.ts';
-import { runIngest, type IngestResult, type RetryPolicy } from './ingest.ts';
+import { DEFAULT_BATCH_BYTES, runIngest, type IngestResult, type RetryPolicy } from './ingest.ts';
 import { startLagMonitor, type LagMonitor } from './lag.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { createPipelineMetrics, type PipelineMetrics } from './pipeline-metrics.ts';
-import { Pipeline, type BatchReport, type ConsumedMessage } from './pipeline.ts';
+import { watchFilters } from './active-filters.ts';
+import { GroupReader, type GroupStream } from './group-reader.ts';
+import { isPostgresUrl } from '../store/open-store.ts';
+import { Pipeline, type BatchReport } from './pipeline.ts';
+import { readAhead } from './read-ahead.ts';
+import { messageBytes } from './dead-letters.ts';
 
 export const DEFAULT_GROUP_ID = 'nightjar-broker';
 export const DEFAULT_DEAD_LETTER_TOPIC = 'nightjar_dead_letters';
@@ -43,6 +51,27 @@ export const DEFAULT_DEAD_LETTER_TOPIC = 'nightjar_dead_letters';
 const MATCH_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Room for a dead letter's headers (reason, kind, source) above the message it carries. */
 const DEAD_LETTER_HEADER_BYTES = 64 * 1024;
+/**
+ * Memory of the store's DuckDB: its default is 80% of the machine's RAM, which it fills with
+ * cached blocks of a growing store. Changes not yet checkpointed stay in memory (the store
+ * checkpoints when its write-ahead log reaches 256 MB), and a batch's cutout images are
+ * written in one statement: with 128 MiB batches, 512 MiB was too little for the matched
+ * alerts' images after 10,000 real-size alerts (bench/pipeline.ts, 100 filters). Not used by
+ * the PostgreSQL store.
+ */
+function storeMemoryLimit(batchBytes: number): string {
+  return `${Math.ceil((512 * 1024 * 1024 + 2 * batchBytes) / (1024 * 1024))}MiB`;
+}
+/** The filter engine's DuckDB holds one batch table (~10 MB for 10,000 objects) and query results. */
+const FILTER_ENGINE_MEMORY_LIMIT = '256MiB';
+/**
+ * The raw topics' consumer: a fetch brings at most 32 MiB (8 MiB per partition), and its stream
+ * holds few messages; the read-ahead (read-ahead.ts), bounded by bytes, holds the rest.
+ * bench/pipeline.ts reads with the same settings for the Kafka read ceiling.
+ */
+export const RAW_CONSUMER_FETCH = { highWaterMark: 64, maxBytes: 32 * 1024 * 1024, maxBytesPerPartition: 8 * 1024 * 1024 } as const;
+/** How often the store is asked whether filters changed, between batches. */
+export const DEFAULT_FILTER_POLL_MS = 1500;
 /** Name of a broker process within its group when none is given. */
 export const DEFAULT_INSTANCE = 'main';
 
@@ -69,7 +98,8 @@ export interface BrokerOptions {
   httpPort?: number | null;
   /**
    * Serve the web app (pages, accounts, /api/v1) on the HTTP server; /api/filters then needs the
-   * admin token, written to <store>.admin-token (0600) for a store file. Off when absent.
+   * admin token, written to <store>.admin-token (0600) for a store file, kept in this process
+   * only for a PostgreSQL store. Off when absent.
    */
   web?: Omit<BrokerWebOptions, 'store'>;
   topicPrefix?: string;
@@ -78,6 +108,11 @@ export interface BrokerOptions {
   deadLetterPartitions?: number;
   batchSize?: number;
   batchMs?: number;
+  /**
+   * Most bytes of messages per batch (default DEFAULT_BATCH_BYTES, 128 MiB); also the most that
+   * is read ahead while a batch is processed. Bounds the broker's memory with real-size alerts.
+   */
+  batchBytes?: number;
   /** Stop after this long without a message (tests, one-shot runs); default never. */
   idleMs?: number;
   decode: DecodeSettings;
@@ -90,6 +125,20 @@ export interface BrokerOptions {
   retentionMs?: number;
   /** Partitions of new filter topics (default 1). */
   filterPartitions?: number;
+  /**
+   * How long the group waits for a process that stopped answering (killed, hung) before giving
+   * its partitions to the others (default the client's, 60 s). A process restarted with the same
+   * instance name within this time takes its partitions back at once.
+   */
+  sessionTimeoutMs?: number;
+  /**
+   * How long Kafka lets a batch's transaction stay open before aborting it (default 60 s): a
+   * process killed mid-batch holds its partitions' offsets that long, so whoever takes them over
+   * waits that long at most. Must exceed the longest batch. Also the producer's request timeout.
+   */
+  transactionTimeoutMs?: number;
+  /** How often filters are reloaded if changed, between batches (default DEFAULT_FILTER_POLL_MS). */
+  filterPollMs?: number;
   /** How often the consumer lag is read (default 5000 ms). */
   lagIntervalMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -138,13 +187,6 @@ function withinMs(work: Promise<unknown>, ms: number, what: string): Promise<unk
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-/** The message was fetched under the consumer's present group generation and member id. */
-function fetchedUnderCurrentMembership(m: ConsumedMessage, consumer: KafkaConsumer): boolean {
-  const fetchedBy = (m.metadata as { consumer?: { generationId?: number; memberId?: string } } | undefined)?.consumer;
-  if (fetchedBy === undefined) return true;
-  return fetchedBy.generationId === consumer.client.generationId && fetchedBy.memberId === consumer.client.memberId;
-}
-
 function check(value: number | undefined, name: string, min: number): void {
   if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) throw new UserError(`${name} must be an integer of at least ${min}, not ${value}`);
 }
@@ -170,6 +212,8 @@ async function preflight(admin: Admin, options: BrokerOptions, deadLetterTopic: 
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   check(options.batchSize, 'batch size', 1);
   check(options.batchMs, 'batch wait (ms)', 1);
+  check(options.batchBytes, 'batch bytes', 1);
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   check(options.rowLimit, 'row limit', 1);
   const log = options.log ?? createLogger({ component: 'broker' });
   const groupId = options.groupId ?? DEFAULT_GROUP_ID;
@@ -210,7 +254,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
     let store: Store;
     if (typeof options.store === 'string') {
-      const opened = await openStore({ path: options.store });
+      const opened = await openStore({ path: options.store, memoryLimit: storeMemoryLimit(batchBytes) });
       closers.push({ name: 'store', close: () => opened.close() });
       store = opened;
     } else {
@@ -218,11 +262,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
 
     const catalog = objectsCatalog();
-    const engine = await FilterEngine.create(batchCatalog(catalog), options.parallelQueries === undefined ? {} : { parallelQueries: options.parallelQueries });
+    const engine = await FilterEngine.create(batchCatalog(catalog), { memoryLimit: FILTER_ENGINE_MEMORY_LIMIT, ...(options.parallelQueries === undefined ? {} : { parallelQueries: options.parallelQueries }) });
     closers.push({ name: 'filter engine', close: () => engine.close() });
     const instance = options.instance ?? DEFAULT_INSTANCE;
     const transactionalId = options.transactionalId ?? transactionalIdFor(groupId, instance);
-    const producer = new TransactionalProducer(options.kafka, { transactionalId, role: 'broker', log: log.child({ component: 'transactions' }) });
+    const producer = new TransactionalProducer(options.kafka, { transactionalId, role: 'broker', log: log.child({ component: 'transactions' }), ...(options.transactionTimeoutMs === undefined ? {} : { timeoutMs: options.transactionTimeoutMs }) });
     closers.push({ name: 'producer', close: () => withinMs(producer.close(), CLIENT_CLOSE_MS, 'closing the producer') });
     // Backfills run under the pipeline's lock (runExclusive), between batches: each send is a
     // transaction of its own on the same producer, so a backfill is visible whole or not at all.
@@ -295,7 +339,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     let adminToken: string | null = null;
     if (httpPort !== null && options.web !== undefined) {
       adminToken = newAdminToken();
-      if (typeof options.store === 'string') {
+      // A PostgreSQL store has no folder beside it to put the token in: it then stays in this
+      // process (the API is closed to everyone else), and `nightjar filter --store <url>` works on
+      // the store directly, which whoever can reach the database may do anyway.
+      if (typeof options.store === 'string' && !isPostgresUrl(options.store)) {
         const file = adminTokenPath(store.location);
         writeAdminToken(file, adminToken);
         closers.push({ name: 'admin token file', close: async () => removeAdminToken(file) });
@@ -306,8 +353,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       closers.push({ name: 'HTTP server', close: () => (http as BrokerHttp).close() });
     }
 
-    // Filters are loaded (and their topics made sure of) before the first message is taken.
+    // Filters are loaded (and their topics made sure of) before the first message is taken, then
+    // reloaded when they change: at each batch, and between batches on a timer (another process
+    // sharing the store may change them while no alert arrives here).
     await pipeline.refreshFilters();
+    const filterWatch = watchFilters({ intervalMs: options.filterPollMs ?? DEFAULT_FILTER_POLL_MS, refresh: () => pipeline.runExclusive(() => pipeline.refreshFilters()), log: log.child({ component: 'filters' }) });
+    closers.push({ name: 'filter watch', close: () => filterWatch.stop() });
 
     const consumer: KafkaConsumer = createConsumer(options.kafka, {
       groupId,
@@ -319,13 +370,23 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       // While Kafka is unreachable (restarting), fetches and group requests keep retrying.
       retries: Number.MAX_SAFE_INTEGER,
       retryDelay: 1000,
-      ...((options.batchSize ?? 10_000) > 1024 ? { highWaterMark: options.batchSize ?? 10_000 } : {}),
+      ...RAW_CONSUMER_FETCH,
+      ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs }),
     });
     // Leaving the group is retried while Kafka is unreachable: a stop must not wait for it forever.
     closers.push({ name: 'consumer', close: () => withinMs(consumer.close(), CLIENT_CLOSE_MS, 'leaving the consumer group') });
-    let messages;
+    const stopper = new AbortController();
+    // Partitions follow the group's rebalances without an offset processed twice or skipped (group-reader.ts).
+    const reader = new GroupReader({
+      groupId,
+      client: consumer.client,
+      open: async () => (await consumer.consume([...options.topics])) as unknown as GroupStream,
+      admin,
+      signal: stopper.signal,
+      log: log.child({ component: 'group' }),
+    });
     try {
-      messages = await consumer.consume([...options.topics]);
+      await reader.start();
     } catch (err) {
       throw clusterError(options.kafka, err);
     }
@@ -334,17 +395,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     // Before the consumer and admin close (closers run in reverse).
     closers.push({ name: 'lag monitor', close: (): Promise<void> => (lag as LagMonitor).stop() });
 
-    const stopper = new AbortController();
     state.status = 'running';
     log.info('broker started', { topics: options.topics, groupId, deadLetterTopic, topicPrefix, store: store.location, http: http?.url ?? null });
     const done = runIngest({
       pipeline,
-      messages: messages as AsyncIterable<ConsumedMessage>,
+      // The next batch's messages are read while one is processed, up to one batch's bytes.
+      messages: readAhead(reader, { maxBytes: batchBytes, sizeOf: messageBytes }),
+      batchBytes,
+      maxMessageBytes: options.decode.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(options.batchMs === undefined ? {} : { batchMs: options.batchMs }),
       ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
       signal: stopper.signal,
-      current: (m) => fetchedUnderCurrentMembership(m, consumer),
+      current: (m) => reader.claim(m),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       log: log.child({ component: 'ingest' }),
       onBatch: (report) => {
@@ -380,7 +443,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           if (state.status !== 'failed') state.status = 'stopping';
           await closeAll();
           if (state.status !== 'failed') state.status = 'stopped';
-          log.info('broker stopped', { batches: state.batches, messages: state.messages });
+          log.info('broker stopped', { batches: state.batches, messages: state.messages, droppedAfterRebalances: reader.dropped });
         }
       })();
       return stopping;

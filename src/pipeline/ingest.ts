@@ -1,6 +1,7 @@
-// The ingest loop: the consumer's messages cut into batches (closed at batchSize messages or
-// batchMs after the batch's first message, whichever comes first: a Rubin visit of ~10,000
-// alerts arrives as one burst), each processed and committed before the next is taken.
+// The ingest loop: the consumer's messages cut into batches (closed at batchSize messages,
+// batchBytes of messages or batchMs after the batch's first message, whichever comes first: a
+// Rubin visit of ~10,000 alerts arrives as one burst, and with their cutouts 10,000 alerts are
+// 1.3 GB), each processed and committed before the next is taken.
 //
 // A batch that cannot be completed is not committed and is processed again, from the start:
 // - the schema registry does not answer: wait and retry for as long as it takes (the alerts are
@@ -14,9 +15,11 @@
 // after a rebalance the stream fetches them again from the committed offsets (if this member
 // still owns their partition), and committing them under the old membership would be refused.
 // Aborting (Ctrl-C, SIGTERM) lets the batch under way finish and commit, then stops.
-import type { Batch } from '../stream/filter-stream-batcher.ts';
+import type { Batch, BatchEnd } from '../stream/filter-stream-batcher.ts';
 import { Batcher } from '../stream/filter-stream-batcher.ts';
 import { describeError, hasKafkaErrorCode } from '../kafka/errors.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../kafka/topics.ts';
+import { messageBytes } from './dead-letters.ts';
 import { TransactionAbortedError } from '../kafka/transactions.ts';
 import type { Logger } from '../util/log.ts';
 import { SchemaUnavailableError } from './decode-stage.ts';
@@ -40,10 +43,24 @@ export interface IngestOptions {
   messages: AsyncIterable<ConsumedMessage>;
   /** Most messages per batch (default 10000: a Rubin visit). */
   batchSize?: number;
+  /**
+   * Most bytes of messages (key + value + headers) per batch (default DEFAULT_BATCH_BYTES); a
+   * batch may pass it by one message at most.
+   */
+  batchBytes?: number;
+  /**
+   * The largest message expected (default DEFAULT_MAX_MESSAGE_BYTES): a batch is read in steps
+   * that cannot pass batchBytes even if every message were this large, so a larger message
+   * can make a batch pass batchBytes by more than one message.
+   */
+  maxMessageBytes?: number;
   /** Longest wait after a batch's first message (default 1000 ms). */
   batchMs?: number;
+  /** A batch also closes once no message came for this long (default DEFAULT_BATCH_QUIET_MS; never when longer than batchMs). */
+  batchQuietMs?: number;
   /** Stop after this long without a message (default: never). */
   idleMs?: number;
+
   signal?: AbortSignal;
   retry?: Partial<RetryPolicy>;
   log: Logger;
@@ -63,6 +80,84 @@ function isFenced(err: unknown): boolean {
 
 export type IngestStop = 'aborted' | 'ended' | 'idle';
 
+/**
+ * Bytes of messages per batch by default: about 1,000 real-size Rubin alerts (134 kB with their
+ * cutouts), 5,000 synthetic ones (27 kB). A batch is held about three times while it is
+ * processed (its messages, the decoded alerts with copies of their cutouts, the next batch read
+ * ahead), so this bounds most of the broker's memory (bench/pipeline.ts: 10,000-alert batches
+ * of real-size alerts took the broker to 3.8 GB with no filters).
+ */
+export const DEFAULT_BATCH_BYTES = 128 * 1024 * 1024;
+
+/**
+ * A batch closes this long after the last message when no other came: the end of a burst. At
+ * Rubin's cadence a visit's last alerts otherwise wait out batchMs (bench/latency.ts). Within a
+ * burst messages come every few ms, even real-size ones fetched 32 MiB at a time.
+ */
+export const DEFAULT_BATCH_QUIET_MS = 200;
+
+export interface BatchBounds {
+  /** Most messages. */
+  count: number;
+  /** Most bytes of messages (passed by one message at most, see maxMessageBytes). */
+  bytes: number;
+  /** Longest wait after the batch's first message. */
+  ms: number;
+  /** The largest message expected: the step size of reading is bytes left / this. */
+  maxMessageBytes: number;
+  /**
+   * Close the batch once no message came for this long (end 'time'): the tail of a burst (a
+   * visit's last alerts) goes at once instead of waiting out `ms`. Default: only `ms` applies.
+   */
+  quietMs?: number | undefined;
+  /** Give up waiting for a first message after this long (end 'idle'). */
+  idleMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The next batch, closed at whichever bound comes first. The batcher bounds batches by count and
+ * time; bytes are bounded by asking it for as many messages as could still fit if each were
+ * maxMessageBytes, again and again, until the batch is full, its time is up, or the stream
+ * ends. Every step ends at the batch's deadline (the batcher's own wait would start at the
+ * step's first message). With quietMs, a step that gets no message within quietMs closes the
+ * batch, and a step lasts at most quietMs after its first message (then the next step starts).
+ */
+export async function nextBatch(batcher: Batcher<ConsumedMessage>, bounds: BatchBounds): Promise<Batch<ConsumedMessage>> {
+  const { signal } = bounds;
+  const first = await batcher.next({ maxCount: 1, maxWaitMs: bounds.ms, idleMs: bounds.idleMs, signal });
+  const items = first.items;
+  if (items.length === 0 || first.firstAt === undefined) return first;
+  const firstAt = first.firstAt;
+  const batch = (end: BatchEnd): Batch<ConsumedMessage> => ({ items, end, firstAt });
+  if (first.end !== 'full') return batch(first.end);
+  let bytes = messageBytes(items[0] as ConsumedMessage);
+  const deadline = firstAt + bounds.ms;
+  for (;;) {
+    if (items.length >= bounds.count || bytes >= bounds.bytes) return batch('full');
+    const left = deadline - performance.now();
+    if (left <= 0) return batch('time');
+    const step = Math.min(bounds.count - items.length, Math.max(1, Math.floor((bounds.bytes - bytes) / bounds.maxMessageBytes)));
+    const timeUp = new AbortController();
+    const timer = setTimeout(() => timeUp.abort(), left);
+    let part: Batch<ConsumedMessage>;
+    try {
+      const wait = bounds.quietMs === undefined ? { maxWaitMs: left } : { maxWaitMs: Math.min(left, bounds.quietMs), idleMs: bounds.quietMs };
+      part = await batcher.next({ maxCount: step, ...wait, signal: signal === undefined ? timeUp.signal : AbortSignal.any([signal, timeUp.signal]) });
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const m of part.items) {
+      items.push(m);
+      bytes += messageBytes(m);
+    }
+    if (part.end === 'aborted') return batch(signal?.aborted === true ? 'aborted' : 'time');
+    // 'time' before the deadline: quietMs after the step's first message, messages still coming.
+    if (part.end === 'full' || (part.end === 'time' && bounds.quietMs !== undefined)) continue;
+    return batch(part.end === 'idle' ? 'time' : part.end);
+  }
+}
+
 export interface IngestResult {
   batches: number;
   messages: number;
@@ -77,6 +172,11 @@ function describeBatch(messages: readonly ConsumedMessage[]): string {
 export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   const batchSize = options.batchSize ?? 10_000;
   const batchMs = options.batchMs ?? 1000;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const quietMs = (options.batchQuietMs ?? DEFAULT_BATCH_QUIET_MS) < batchMs ? (options.batchQuietMs ?? DEFAULT_BATCH_QUIET_MS) : undefined;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!(Number.isSafeInteger(batchBytes) && batchBytes >= 1)) throw new Error(`batch bytes must be a positive integer, not ${batchBytes}`);
+  if (!(Number.isSafeInteger(maxMessageBytes) && maxMessageBytes >= 1)) throw new Error(`the largest message size must be a positive integer, not ${maxMessageBytes}`);
   const retry: RetryPolicy = { maxAttempts: 5, initialDelayMs: 1000, maxDelayMs: 30_000, ...options.retry };
   const { pipeline, signal } = options;
   const batcher = new Batcher(options.messages);
@@ -86,7 +186,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       if (signal?.aborted) return { ...result, stoppedBy: 'aborted' };
       let batch: Batch<ConsumedMessage>;
       try {
-        batch = await batcher.next({ maxCount: batchSize, maxWaitMs: batchMs, idleMs: options.idleMs, signal });
+        batch = await nextBatch(batcher, { count: batchSize, bytes: batchBytes, ms: batchMs, maxMessageBytes, quietMs, idleMs: options.idleMs, signal });
       } catch (err) {
         throw new Error(`consuming failed: ${describeError(err)}`, { cause: err });
       }
@@ -98,6 +198,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
           result.messages += batch.items.length;
           options.onBatch?.(report);
         }
+        // Done with: its messages are not kept while the next batch is read.
+        batch.items.length = 0;
       }
       if (batch.end === 'aborted') return { ...result, stoppedBy: 'aborted' };
       if (batch.end === 'idle') return { ...result, stoppedBy: 'idle' };

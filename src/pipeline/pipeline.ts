@@ -32,9 +32,9 @@ import { utcNight } from '../store/counters.ts';
 import type { CutoutPolicy, FilterCounterDelta, Store } from '../store/store.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { ActiveFilters, type ActiveFilter, type Reload } from './active-filters.ts';
-import { batchObjects } from './batch-table.ts';
+import { batchObjects, type BatchObjects } from './batch-table.ts';
 import { DEAD_LETTER_KINDS, deadLetterMessage, sourceOf, type DeadLetterKind } from './dead-letters.ts';
-import { decodeBatch, type DecodeSettings } from './decode-stage.ts';
+import { decodeBatch, type DecodedBatch, type DecodeSettings } from './decode-stage.ts';
 import { deliverAndCommit, type BatchCommit, type FilterDelivery } from './deliver.ts';
 import type { InputMessage } from './input-message.ts';
 import { partitionRanges, type PartitionRange } from './offsets.ts';
@@ -198,8 +198,13 @@ export class Pipeline {
     const filters = reload.filters;
     lap('filtersReload');
 
-    const decoded = await decodeBatch(messages, options.decode);
-    const batch = batchObjects(decoded.accepted);
+    // Let, not const: set to undefined once the matches are known, so that the batch's alerts
+    // (with copies of their cutout images) are not kept through delivery, only the matches'.
+    let decoded: DecodedBatch | undefined = await decodeBatch(messages, options.decode);
+    let batch: BatchObjects | undefined = batchObjects(decoded.accepted);
+    const processed = decoded.accepted.length;
+    const objects = batch.objects.length;
+    const decodeFailures = decoded.deadLetters;
     lap('decode');
 
     const cutouts = options.cutouts ?? DEFAULT_CUTOUT_POLICY;
@@ -219,9 +224,11 @@ export class Pipeline {
       stages.store += performance.now() - mark;
       mark = performance.now();
     }
+    decoded = undefined;
+    batch = undefined;
 
     const now = this.now();
-    const deadLetters = decoded.deadLetters.map((d) => deadLetterMessage(messages[d.index] as ConsumedMessage, d, options.deadLetterTopic));
+    const deadLetters = decodeFailures.map((d) => deadLetterMessage(messages[d.index] as ConsumedMessage, d, options.deadLetterTopic));
     const commit: BatchCommit = options.transactions === undefined ? { kind: 'after-acks', producer: producer as BytesProducer } : { kind: 'transaction', ...options.transactions, admin: options.admin };
     const delivered = await deliverAndCommit(commit, matches, deadLetters, messages, {
       utc: formatUtc(now),
@@ -257,7 +264,7 @@ export class Pipeline {
       .map((d) => ({ filterId: d.matches.filter.stored.id, night, matched: d.matches.matched, records: d.records, bytes: d.bytes, dropped: d.dropped }));
     try {
       if (filterDeltas.length > 0) await store.addFilterCounters(filterDeltas);
-      await store.addPipelineCounters([{ night, alertsIn: messages.length, processed: decoded.accepted.length, deadLetters: decoded.deadLetters.length, batches: 1 }]);
+      await store.addPipelineCounters([{ night, alertsIn: messages.length, processed, deadLetters: decodeFailures.length, batches: 1 }]);
     } catch (err) {
       this.log.warn('counters of a committed batch not recorded', { partitions: partitionRanges(messages), error: describeError(err) });
     }
@@ -266,10 +273,10 @@ export class Pipeline {
     const report: BatchReport = {
       number: ++this.batchNumber,
       messages: messages.length,
-      processed: decoded.accepted.length,
-      objects: batch.objects.length,
-      deadLetters: decoded.deadLetters.length,
-      deadLettersByKind: countKinds(decoded.deadLetters.map((d) => d.kind)),
+      processed,
+      objects,
+      deadLetters: decodeFailures.length,
+      deadLettersByKind: countKinds(decodeFailures.map((d) => d.kind)),
       filters: deliveries.map(filterReport),
       skippedFilters: reload.skipped,
       filtersReloaded: reload.reloaded,
@@ -279,7 +286,7 @@ export class Pipeline {
       ...(commitError === undefined ? {} : { commitError }),
     };
     this.record(report, messages, deliveries);
-    this.logBatch(report, messages, decoded.deadLetters, deliveries);
+    this.logBatch(report, messages, decodeFailures, deliveries);
     return report;
   }
 

@@ -17,7 +17,10 @@
 // Admin token: when the broker also serves the web app, this API (which acts for any owner) must
 // not be open to web users, so the broker gives it a random admin token, written to a file only
 // its own user can read (<store>.admin-token, mode 0600); every request must then carry it in the
-// X-Nightjar-Admin-Token header (401 otherwise). `nightjar filter` reads the file.
+// X-Nightjar-Admin-Token header (401 otherwise). `nightjar filter` reads the file. A PostgreSQL
+// store has no folder beside it: the token then stays in the broker process (the API is closed
+// to everyone else), and `nightjar filter --store <url>` works on the store directly instead —
+// whoever can reach the database can change filters there anyway, so no secret is kept in it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -66,6 +69,10 @@ export function readAdminToken(file: string): string | undefined {
     throw error;
   }
 }
+
+const UNAUTHORIZED_MESSAGE =
+  `this API needs the broker's admin token in the ${ADMIN_TOKEN_HEADER} header (with a store file the broker writes it next to it: <store>.admin-token; ` +
+  'with a PostgreSQL store there is none: `nightjar filter --store <its URL>` works on the store directly)';
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -173,7 +180,7 @@ export async function filterApiRoutes(app: FastifyInstance, options: FilterApiOp
     app.addHook('onRequest', async (request, reply) => {
       const given = request.headers[ADMIN_TOKEN_HEADER];
       if (typeof given === 'string' && sameToken(given, adminToken)) return;
-      const body: ApiErrorBody = { error: 'unauthorized', message: `this API needs the broker's admin token in the ${ADMIN_TOKEN_HEADER} header (the broker writes it next to its store: <store>.admin-token)` };
+      const body: ApiErrorBody = { error: 'unauthorized', message: UNAUTHORIZED_MESSAGE };
       return reply.code(401).type('application/json; charset=utf-8').send(body);
     });
   }
