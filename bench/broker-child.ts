@@ -23,6 +23,8 @@ export interface ChildSettings {
   topicPrefix: string;
   batchSize: number;
   batchMs: number;
+  /** Most bytes of messages per batch (default: the broker's). */
+  batchBytes?: number;
 }
 
 const epochMs = (): number => performance.timeOrigin + performance.now();
@@ -57,6 +59,7 @@ const broker = await startBroker({
   deadLetterTopic: settings.deadLetterTopic,
   batchSize: settings.batchSize,
   batchMs: settings.batchMs,
+  ...(settings.batchBytes === undefined ? {} : { batchBytes: settings.batchBytes }),
   decode: { schemas: combinedSource([registryClient(settings.registryUrl), builtinSchemas()]) },
   onBatch: (r) => emit(batchEvent(r)),
   log,

@@ -4,7 +4,7 @@
 // (a full run also to bench/results/latest.{json,md}, the files kept in git).
 // Run: npm run bench [-- --quick] [-- --only pipeline,latency]
 //   --quick  small sizes: checks that the harness works (figures not meaningful)
-//   --only   run these benchmarks only (features, store, pipeline, latency, simulate, consume)
+//   --only   run these benchmarks only (features, store, pipeline, latency, simulate, consume, workers)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,10 +27,11 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'features', script: 'bench/features.ts', about: 'object features per alert (no Kafka)' },
   { name: 'store', script: 'bench/store.ts', about: 'store writes of visit-sized batches (no Kafka)' },
-  { name: 'pipeline', script: 'bench/pipeline.ts', about: 'decoding limit; broker throughput with 0, 10, 100, 1000 filters; broker RSS' },
-  { name: 'latency', script: 'bench/latency.ts', about: 'latency at Rubin cadence (visits of 10,000 alerts); broker RSS' },
+  { name: 'pipeline', script: 'bench/pipeline.ts', about: 'real-size and synthetic alerts: decoding limit; Kafka read ceiling; broker throughput with 0, 10, 100, 1000 filters; broker RSS' },
+  { name: 'latency', script: 'bench/latency.ts', about: 'real-size and synthetic alerts: latency at Rubin cadence (visits of 10,000 alerts); broker RSS' },
   { name: 'simulate', script: 'bench/simulate.ts', about: 'the simulator as fast as possible' },
   { name: 'consume', script: 'bench/consume.ts', about: 'nightjar consume --save against fink-client' },
+  { name: 'workers', script: 'bench/workers.ts', about: '1, 2, 3 broker workers sharing a PostgreSQL store (and 1 on DuckDB): throughput, per-worker stages, CPU, RSS, profile' },
 ];
 
 const { values: args } = parseArgs({

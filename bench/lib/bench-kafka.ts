@@ -41,6 +41,12 @@ export class Topics {
     if (!info.created) throw new Error(`topic ${name} already existed`);
   }
 
+  /** Deletes one topic now (a large raw topic, before the next is filled). */
+  async delete(name: string): Promise<void> {
+    this.names.delete(name);
+    await deleteTopic(this.admin, name).catch((err: unknown) => console.warn(`could not delete topic ${name}: ${(err as Error).message}`));
+  }
+
   async deleteAll(): Promise<void> {
     for (const name of this.names) await deleteTopic(this.admin, name).catch((err: unknown) => console.warn(`could not delete topic ${name}: ${(err as Error).message}`));
     this.names.clear();

@@ -105,6 +105,11 @@ export class BrokerProcess {
     return Math.max(this.peakHwm, this.stoppedEvent?.maxRssBytes ?? 0, ...this.memory.map((m) => m.rssBytes));
   }
 
+  /** Highest sampled RSS from `from` to `to` (epoch ms): e.g. while batches were processed, leaving out start-up and shutdown. */
+  peakRssSampled(from: number, to: number): number {
+    return Math.max(0, ...this.memory.filter((m) => m.at >= from && m.at <= to).map((m) => m.rssBytes));
+  }
+
   /** The largest memory figures the broker reported after its batches (0 when none). */
   get peakMemory(): BatchEvent['memory'] {
     const peak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
