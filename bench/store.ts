@@ -10,6 +10,10 @@
 // [--cutouts none|all|matched]: the alerts carry the three cutouts of real Rubin alerts (~115 KB,
 // from ../shared/data, replicated) and the store keeps them with every batch (all) or, after the
 // batch, those of --matched alerts per batch (default 1000, Lasair's row limit of one filter).
+// Then a real-size night as bench/pipeline.ts stores it: the real Rubin alerts replicated by
+// bench/lib/real-night.ts (visits of --batch-size alerts, half as many objects as alerts, long
+// real histories), written visit by visit to a new store. [--night 30000] alerts (0: none);
+// [--night-only] skips the synthetic part (for profiling: node --cpu-prof bench/store.ts --night-only).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +29,7 @@ import { createRng } from '../src/simulate/prng.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { isQuick, Results } from './lib/emit.ts';
+import { loadRubinTemplates, realNight } from './lib/real-night.ts';
 
 const quick = isQuick();
 const { values: args } = parseArgs({
@@ -37,6 +42,8 @@ const { values: args } = parseArgs({
     checkpoint: { type: 'string' },
     cutouts: { type: 'string', default: 'none' },
     matched: { type: 'string', default: '1000' },
+    night: { type: 'string', default: quick ? '4000' : '30000' },
+    'night-only': { type: 'boolean', default: false },
   },
 });
 const cutoutPolicy = args.cutouts;
@@ -142,80 +149,127 @@ function withCutouts(alert: Alert): Alert {
   return alert;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nightjar-store-bench-'));
-const file = args.memory ? ':memory:' : path.join(dir, 'store.duckdb');
-let store: Store | undefined;
-const results = new Results('store');
-try {
-  store = await openStore(args.checkpoint === undefined ? { path: file } : { path: file, checkpointThreshold: args.checkpoint });
-  console.log(`store: ${file}; ${os.cpus().length} cores; batches of ${batchSize} alerts over ${objectCount} objects`);
-  const objects = Array.from({ length: objectCount }, (_, i) => newObject(i));
-  const times: number[] = [];
-  const cutoutTimes: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const alerts = Array.from({ length: batchSize }, () => withCutouts(nextAlert(objects[rng.int(objectCount)] as ObjectState)));
-    const rows = featuresForBatch(alerts);
-    const historyPoints = alerts.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length, 0);
-    const result = await store.writeBatch({ alerts, objects: rows, keepCutouts: cutoutPolicy === 'all' });
-    let elapsed = result.elapsedMs;
-    let cutoutsWritten = result.cutouts;
-    let cutoutsNote = '';
-    if (cutoutPolicy === 'matched') {
-      // As the pipeline does after the filters: the matched alerts' cutouts, in a write of their own.
-      const started = performance.now();
-      cutoutsWritten = await store.writeCutouts(alerts.slice(0, matchedPerBatch));
-      const cutoutsMs = performance.now() - started;
-      cutoutTimes.push(cutoutsMs);
-      elapsed += cutoutsMs;
-      cutoutsNote = ` = ${result.elapsedMs.toFixed(0)} batch + ${cutoutsMs.toFixed(0)} cutouts`;
+/** The synthetic batches, then replays, the real Fink alerts, lightcurve reads and a filter, on one store. */
+async function syntheticRun(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nightjar-store-bench-'));
+  const file = args.memory ? ':memory:' : path.join(dir, 'store.duckdb');
+  let store: Store | undefined;
+  try {
+    store = await openStore(args.checkpoint === undefined ? { path: file } : { path: file, checkpointThreshold: args.checkpoint });
+    console.log(`store: ${file}; ${os.cpus().length} cores; batches of ${batchSize} alerts over ${objectCount} objects`);
+    const objects = Array.from({ length: objectCount }, (_, i) => newObject(i));
+    const times: number[] = [];
+    const cutoutTimes: number[] = [];
+    for (let b = 0; b < batches; b++) {
+      const alerts = Array.from({ length: batchSize }, () => withCutouts(nextAlert(objects[rng.int(objectCount)] as ObjectState)));
+      const rows = featuresForBatch(alerts);
+      const historyPoints = alerts.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length, 0);
+      const result = await store.writeBatch({ alerts, objects: rows, keepCutouts: cutoutPolicy === 'all' });
+      let elapsed = result.elapsedMs;
+      let cutoutsWritten = result.cutouts;
+      let cutoutsNote = '';
+      if (cutoutPolicy === 'matched') {
+        // As the pipeline does after the filters: the matched alerts' cutouts, in a write of their own.
+        const started = performance.now();
+        cutoutsWritten = await store.writeCutouts(alerts.slice(0, matchedPerBatch));
+        const cutoutsMs = performance.now() - started;
+        cutoutTimes.push(cutoutsMs);
+        elapsed += cutoutsMs;
+        cutoutsNote = ` = ${result.elapsedMs.toFixed(0)} batch + ${cutoutsMs.toFixed(0)} cutouts`;
+      }
+      times.push(elapsed);
+      const counts = await store.counts();
+      console.log(
+        `batch ${String(b + 1).padStart(3)}: ${elapsed.toFixed(0).padStart(5)} ms${cutoutsNote}  (${historyPoints} points in the alerts, ${result.points} new; ` +
+          `store: ${counts.objects} objects, ${counts.points} points, ${counts.alerts} alerts${cutoutPolicy === 'none' ? '' : `; cutouts of ${cutoutsWritten} objects written`})`,
+      );
     }
-    times.push(elapsed);
-    const counts = await store.counts();
-    console.log(
-      `batch ${String(b + 1).padStart(3)}: ${elapsed.toFixed(0).padStart(5)} ms${cutoutsNote}  (${historyPoints} points in the alerts, ${result.points} new; ` +
-        `store: ${counts.objects} objects, ${counts.points} points, ${counts.alerts} alerts${cutoutPolicy === 'none' ? '' : `; cutouts of ${cutoutsWritten} objects written`})`,
-    );
-  }
-  const half = Math.floor(times.length / 2);
-  const settings = { batches, batchSize, objects: objectCount, store: args.memory ? 'memory' : 'file', cutouts: cutoutPolicy };
-  const later = times.slice(half);
-  results.add('store write, first batch (every object new)', times[0] ?? null, 'ms/batch', settings);
-  results.add(`store write, batches ${half + 1}-${times.length} (steady state), mean`, later.reduce((a, b) => a + b, 0) / Math.max(1, later.length), 'ms/batch', settings);
-  results.add(`store write, batches ${half + 1}-${times.length} (steady state), max`, later.length === 0 ? null : Math.max(...later), 'ms/batch', settings);
-  if (cutoutTimes.length > 0) {
-    results.add(`cutouts of ${matchedPerBatch} matched alerts written after the batch, mean`, cutoutTimes.reduce((a, b) => a + b, 0) / cutoutTimes.length, 'ms/batch', settings);
-    console.log(`cutouts of ${matchedPerBatch} matched alerts per batch: ${stats(cutoutTimes)}`);
-  }
-  console.log(`synthetic, ${batchSize} alerts per batch: all ${stats(times)}; first batch (every object new) ${times[0]?.toFixed(0)} ms; batches ${half + 1}-${times.length} ${stats(times.slice(half))}`);
+    const half = Math.floor(times.length / 2);
+    const settings = { batches, batchSize, objects: objectCount, store: args.memory ? 'memory' : 'file', cutouts: cutoutPolicy };
+    const later = times.slice(half);
+    results.add('store write, first batch (every object new)', times[0] ?? null, 'ms/batch', settings);
+    results.add(`store write, batches ${half + 1}-${times.length} (steady state), mean`, later.reduce((a, b) => a + b, 0) / Math.max(1, later.length), 'ms/batch', settings);
+    results.add(`store write, batches ${half + 1}-${times.length} (steady state), max`, later.length === 0 ? null : Math.max(...later), 'ms/batch', settings);
+    if (cutoutTimes.length > 0) {
+      results.add(`cutouts of ${matchedPerBatch} matched alerts written after the batch, mean`, cutoutTimes.reduce((a, b) => a + b, 0) / cutoutTimes.length, 'ms/batch', settings);
+      console.log(`cutouts of ${matchedPerBatch} matched alerts per batch: ${stats(cutoutTimes)}`);
+    }
+    console.log(`synthetic, ${batchSize} alerts per batch: all ${stats(times)}; first batch (every object new) ${times[0]?.toFixed(0)} ms; batches ${half + 1}-${times.length} ${stats(times.slice(half))}`);
 
-  const replay = Array.from({ length: batchSize }, () => nextAlert(objects[rng.int(objectCount)] as ObjectState));
-  const replayRows = featuresForBatch(replay);
-  await store.writeBatch({ alerts: replay, objects: replayRows });
-  const again = await store.writeBatch({ alerts: replay, objects: replayRows });
-  console.log(`replay of a stored batch (nothing new): ${again.elapsedMs.toFixed(0)} ms, ${again.points} points and ${again.alerts} alerts added`);
+    const replay = Array.from({ length: batchSize }, () => nextAlert(objects[rng.int(objectCount)] as ObjectState));
+    const replayRows = featuresForBatch(replay);
+    await store.writeBatch({ alerts: replay, objects: replayRows });
+    const again = await store.writeBatch({ alerts: replay, objects: replayRows });
+    console.log(`replay of a stored batch (nothing new): ${again.elapsedMs.toFixed(0)} ms, ${again.points} points and ${again.alerts} alerts added`);
 
-  const rubin = await readReal('fink-client/datatest/lsst/part-2-918301.avro');
-  const ztf = await readReal('fink-client/datatest/ztf/part-3-305711.avro');
-  for (const [name, real] of [['Rubin v10 (Fink)', rubin], ['ZTF 4.02 (Fink)', ztf]] as const) {
-    const points = real.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length + a.lightcurve.upperLimits.length, 0);
-    const first = await store.writeBatch({ alerts: real, objects: featuresForBatch(real) });
-    const second = await store.writeBatch({ alerts: real, objects: featuresForBatch(real) });
-    console.log(`real ${name}: ${real.length} alerts with ${points} points: ${first.elapsedMs.toFixed(0)} ms (${first.points} points, ${first.upperLimits} limits added), replayed ${second.elapsedMs.toFixed(0)} ms`);
+    const rubin = await readReal('fink-client/datatest/lsst/part-2-918301.avro');
+    const ztf = await readReal('fink-client/datatest/ztf/part-3-305711.avro');
+    for (const [name, real] of [['Rubin v10 (Fink)', rubin], ['ZTF 4.02 (Fink)', ztf]] as const) {
+      const points = real.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length + a.lightcurve.upperLimits.length, 0);
+      const first = await store.writeBatch({ alerts: real, objects: featuresForBatch(real) });
+      const second = await store.writeBatch({ alerts: real, objects: featuresForBatch(real) });
+      console.log(`real ${name}: ${real.length} alerts with ${points} points: ${first.elapsedMs.toFixed(0)} ms (${first.points} points, ${first.upperLimits} limits added), replayed ${second.elapsedMs.toFixed(0)} ms`);
+    }
+
+    const sample = objects.slice(0, 200);
+    const started = performance.now();
+    for (const o of sample) await store.lightcurve({ survey: 'lsst', objectKind: 'object', objectId: BASE_ID + BigInt(o.index) });
+    console.log(`lightcurve read: ${((performance.now() - started) / sample.length).toFixed(1)} ms per object`);
+    const filter = await parseFilter({ select: 'objectId, diaObjectId, flux2mag(alertFlux) AS mag', where: 'nSources > 20 AND alertMag < 21' }, catalog());
+    if (isFilterErrors(filter)) throw new Error(JSON.stringify(filter));
+    const query = await store.queryObjects(`${filter.sql} ORDER BY "objects"."alertMjd" DESC`, { rowLimit: 10 });
+    console.log(`filter over all stored objects, newest 10: ${query.elapsedMs.toFixed(1)} ms`);
+  } finally {
+    const closing = performance.now();
+    await store?.close();
+    console.log(`close (final checkpoint): ${(performance.now() - closing).toFixed(0)} ms`);
+    if (file !== ':memory:') console.log(`file size: ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-
-  const sample = objects.slice(0, 200);
-  const started = performance.now();
-  for (const o of sample) await store.lightcurve({ survey: 'lsst', objectKind: 'object', objectId: BASE_ID + BigInt(o.index) });
-  console.log(`lightcurve read: ${((performance.now() - started) / sample.length).toFixed(1)} ms per object`);
-  const filter = await parseFilter({ select: 'objectId, diaObjectId, flux2mag(alertFlux) AS mag', where: 'nSources > 20 AND alertMag < 21' }, catalog());
-  if (isFilterErrors(filter)) throw new Error(JSON.stringify(filter));
-  const query = await store.queryObjects(`${filter.sql} ORDER BY "objects"."alertMjd" DESC`, { rowLimit: 10 });
-  console.log(`filter over all stored objects, newest 10: ${query.elapsedMs.toFixed(1)} ms`);
-} finally {
-  const closing = performance.now();
-  await store?.close();
-  console.log(`close (final checkpoint): ${(performance.now() - closing).toFixed(0)} ms`);
-  if (file !== ':memory:') console.log(`file size: ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
+
+/** A real-size night (bench/lib/real-night.ts), visit by visit, into a new store: what bench/pipeline.ts's broker stores. */
+async function nightRun(alertCount: number): Promise<void> {
+  const perVisit = Math.min(batchSize, alertCount);
+  const visits = Math.ceil(alertCount / perVisit);
+  const templates = await loadRubinTemplates(path.resolve(repoRoot, '../shared/data'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nightjar-store-bench-night-'));
+  const file = args.memory ? ':memory:' : path.join(dir, 'store.duckdb');
+  let store: Store | undefined;
+  try {
+    store = await openStore(args.checkpoint === undefined ? { path: file } : { path: file, checkpointThreshold: args.checkpoint });
+    console.log(`real-size night: ${visits} visits of ${perVisit} alerts (${templates.length} real Rubin alerts replicated, ${Math.ceil((visits * perVisit) / 2)} objects)`);
+    const times: number[] = [];
+    let batch: Alert[] = [];
+    const write = async (): Promise<void> => {
+      const historyPoints = batch.reduce((n, a) => n + a.lightcurve.detections.length + a.lightcurve.forced.length, 0);
+      const objects = featuresForBatch(batch);
+      // The alerts' making leaves garbage behind; collected here (with node --expose-gc) so it is not timed as the store's.
+      (globalThis as { gc?: () => void }).gc?.();
+      const result = await (store as Store).writeBatch({ alerts: batch, objects });
+      times.push(result.elapsedMs);
+      console.log(`visit ${String(times.length).padStart(3)}: ${result.elapsedMs.toFixed(0).padStart(5)} ms  (${historyPoints} points in the alerts, ${result.points} new; ${result.objectsWritten} objects rows written)`);
+      batch = [];
+    };
+    for (const a of realNight(templates, { perVisit, visits })) {
+      batch.push(toAlert(a.record, a.schema.name));
+      if (batch.length === perVisit) await write();
+    }
+    if (batch.length > 0) await write();
+    const settings = { alerts: visits * perVisit, batchSize: perVisit, objects: Math.ceil((visits * perVisit) / 2), templates: templates.length, store: args.memory ? 'memory' : 'file' };
+    const mean = times.reduce((a, b) => a + b, 0) / times.length;
+    results.add('store write, real-size Rubin night, first visit (every object new)', times[0] ?? null, 'ms/batch', settings);
+    results.add('store write, real-size Rubin night, mean per visit', mean, 'ms/batch', settings);
+    results.add('store write, real-size Rubin night, max per visit', Math.max(...times), 'ms/batch', settings);
+    console.log(`real-size night: ${stats(times)} per visit of ${perVisit} alerts`);
+  } finally {
+    await store?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = new Results('store');
+if (!args['night-only']) await syntheticRun();
+const nightAlerts = Number(args.night);
+if (nightAlerts > 0) await nightRun(nightAlerts);
 results.print();

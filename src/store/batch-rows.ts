@@ -31,6 +31,10 @@ export interface PointColumns {
   /** 1 for forced photometry, 0 for a detection. */
   forced: Uint8Array;
   sourceId: (bigint | null)[];
+  /** sourceId as 64-bit integers (0 where null), for bulk copies and hashing. */
+  sourceIdInt64: BigInt64Array;
+  /** 1 where sourceId is null. */
+  sourceIdNull: Uint8Array;
   mjd: Float64Array;
   bandIndex: Int32Array;
   /** The points themselves: their values are read (by pointRows) only for those not stored yet. */
@@ -62,7 +66,13 @@ export interface AlertColumns {
 }
 
 /** A staged column: values, or a typed array of numbers (NaN = null for Float64Array). */
-export type ColumnValues = readonly DuckDBValue[] | Float64Array | Int32Array | Uint8Array;
+/** A BIGINT column as 64-bit integers; rows where `isNull` is non-zero are NULL. */
+export interface Int64Column {
+  readonly int64: BigInt64Array;
+  readonly isNull?: Uint8Array;
+}
+
+export type ColumnValues = readonly DuckDBValue[] | Float64Array | Int32Array | Uint8Array | Int64Column;
 
 export interface PreparedBatch {
   keys: BatchKeys;
@@ -163,6 +173,8 @@ export function prepareBatch(batch: StoreBatch): PreparedBatch {
     keyIndex: new Int32Array(pointCapacity),
     forced: new Uint8Array(pointCapacity),
     sourceId: [],
+    sourceIdInt64: new BigInt64Array(pointCapacity),
+    sourceIdNull: new Uint8Array(pointCapacity),
     mjd: new Float64Array(pointCapacity),
     bandIndex: new Int32Array(pointCapacity),
     point: [],
@@ -289,7 +301,12 @@ function addPoints(out: PointColumns, keyIndex: number, forced: boolean, lists: 
       const n = out.count++;
       out.keyIndex[n] = keyIndex;
       out.forced[n] = forced ? 1 : 0;
-      if (id === null) out.withoutId++;
+      if (id === null) {
+        out.withoutId++;
+        out.sourceIdNull[n] = 1;
+      } else {
+        out.sourceIdInt64[n] = id;
+      }
       out.sourceId.push(id);
       out.mjd[n] = point.mjd;
       out.bandIndex[n] = bandIndex(point.band);
@@ -304,7 +321,15 @@ function orNaN(value: number | null): number {
 
 function trimPoints(p: PointColumns): PointColumns {
   const n = p.count;
-  return { ...p, keyIndex: p.keyIndex.subarray(0, n), forced: p.forced.subarray(0, n), mjd: p.mjd.subarray(0, n), bandIndex: p.bandIndex.subarray(0, n) };
+  return {
+    ...p,
+    keyIndex: p.keyIndex.subarray(0, n),
+    forced: p.forced.subarray(0, n),
+    sourceIdInt64: p.sourceIdInt64.subarray(0, n),
+    sourceIdNull: p.sourceIdNull.subarray(0, n),
+    mjd: p.mjd.subarray(0, n),
+    bandIndex: p.bandIndex.subarray(0, n),
+  };
 }
 
 function trimLimits(l: LimitColumns): LimitColumns {
@@ -355,7 +380,8 @@ export function pointRows(points: PointColumns, rows: readonly number[]): Column
   const n = rows.length;
   const keyIndex = new Int32Array(n);
   const forced = new Uint8Array(n);
-  const sourceId = new Array<bigint | null>(n);
+  const sourceId = new BigInt64Array(n);
+  const sourceIdNull = new Uint8Array(n);
   const mjd = new Float64Array(n);
   const bandIndex = new Int32Array(n);
   const [flux, fluxErr, mag, magErr, reliability, scienceFlux, scienceFluxErr, ra, dec] = POINT_VALUE_COLUMNS.map(() => new Float64Array(n)) as [
@@ -366,7 +392,8 @@ export function pointRows(points: PointColumns, rows: readonly number[]): Column
     const point = points.point[r] as Point;
     keyIndex[i] = points.keyIndex[r] as number;
     forced[i] = points.forced[r] as number;
-    sourceId[i] = point.sourceId;
+    sourceId[i] = points.sourceIdInt64[r] as bigint;
+    sourceIdNull[i] = points.sourceIdNull[r] as number;
     mjd[i] = point.mjd;
     bandIndex[i] = points.bandIndex[r] as number;
     flux[i] = orNaN(point.flux);
@@ -379,5 +406,5 @@ export function pointRows(points: PointColumns, rows: readonly number[]): Column
     ra[i] = orNaN(point.ra);
     dec[i] = orNaN(point.dec);
   }
-  return [keyIndex, forced, sourceId, mjd, bandIndex, flux, fluxErr, mag, magErr, reliability, scienceFlux, scienceFluxErr, ra, dec];
+  return [keyIndex, forced, { int64: sourceId, isNull: sourceIdNull }, mjd, bandIndex, flux, fluxErr, mag, magErr, reliability, scienceFlux, scienceFluxErr, ra, dec];
 }

@@ -208,7 +208,7 @@ class DuckDBStore implements Store {
     let pointsAdded = 0;
     if (points.count > 0) {
       const rowNumbers = sequence(points.count);
-      await appendColumns(w, stagePointKeys, [rowNumbers, points.keyIndex, points.forced, points.sourceId, points.mjd, points.bandIndex], points.count);
+      await appendColumns(w, stagePointKeys, [rowNumbers, points.keyIndex, points.forced, { int64: points.sourceIdInt64, isNull: points.sourceIdNull }, points.mjd, points.bandIndex], points.count);
       const fresh = (await w.runAndReadAll(batchSql.newPoints)).getColumns()[0] ?? [];
       if (fresh.length > 0) {
         await appendColumns(w, stagePoints, pointRows(points, fresh as number[]), fresh.length);
