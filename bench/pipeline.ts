@@ -16,7 +16,7 @@
 //   [--filters 0,10,100,1000] [--batch-size 10000] [--batch-bytes N] [--batch-ms 1000] [--partitions 4]
 //   [--profile DIR] (a CPU profile of each broker run; summarise with node bench/profile-summary.ts FILE)
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinSchemas } from '../src/formats/builtin-schemas.ts';
@@ -27,11 +27,11 @@ import { RAW_CONSUMER_FETCH } from '../src/pipeline/broker.ts';
 import { DEFAULT_BATCH_BYTES } from '../src/pipeline/ingest.ts';
 import { runId, startBenchRegistry, Topics } from './lib/bench-kafka.ts';
 import { BrokerProcess } from './lib/broker-process.ts';
-import { measureDecodeLimit } from './lib/decode-limit.ts';
+import { measureDecodeLimit, type DecodeLimit } from './lib/decode-limit.ts';
 import { isQuick, Results } from './lib/emit.ts';
 import { BENCH_DATA, DATA_LABEL, fillTopic, type BenchData } from './lib/fill.ts';
 import { benchFilters, storeWithFilters } from './lib/filters.ts';
-import { measureReadCeiling } from './lib/read-ceiling.ts';
+import { measureReadCeiling, type ReadCeiling } from './lib/read-ceiling.ts';
 import { loadRubinTemplates } from './lib/real-night.ts';
 
 const quick = isQuick();
@@ -74,6 +74,32 @@ const work = mkdtempSync(path.join(tmpdir(), 'nightjar-bench-pipeline-'));
 const mb = (bytes: number): number => bytes / 1e6;
 const templates = await loadRubinTemplates(path.resolve(repoRoot, '../shared/data'));
 
+/**
+ * The most alerts per second the machine's cores could take through the two stages no broker
+ * can skip, reading from Kafka (the consumer's and the Kafka server's CPU per alert, from the
+ * read ceiling) and decoding (the decode stage on one core), with nothing left for storing,
+ * filtering and delivering. Below a throughput target, that target is out of reach here.
+ */
+function cpuBound(label: string, ceiling: ReadCeiling, limit: DecodeLimit, settings: Record<string, unknown>): number | null {
+  if (ceiling.cpuSeconds.kafka === null) {
+    console.log('CPU bound: not measured (Kafka is not the local one, its CPU time is unknown)');
+    return null;
+  }
+  const cores = availableParallelism();
+  const readMs = ((ceiling.cpuSeconds.consumer + ceiling.cpuSeconds.kafka) / ceiling.messages) * 1000;
+  const decodeMs = 1000 / limit.stageAlertsPerSecond;
+  const bound = (cores * 1000) / (readMs + decodeMs);
+  const below = THROUGHPUT_TARGET[100]! > bound;
+  const text =
+    `CPU per alert: Kafka read ${readMs.toFixed(3)} ms (consumer ${ceiling.cpuSeconds.consumer.toFixed(1)} s, Kafka ${ceiling.cpuSeconds.kafka.toFixed(1)} s for ${ceiling.messages} alerts), ` +
+    `decode stage ${decodeMs.toFixed(3)} ms: ${cores} cores read and decode at most ${Math.round(bound)} alerts/s`;
+  console.log(text + (below ? ', below the 3,000 alerts/s target: out of reach here with these alerts' : ''));
+  const details = { readCpuMsPerAlert: readMs, decodeCpuMsPerAlert: decodeMs, consumerCpuSeconds: ceiling.cpuSeconds.consumer, kafkaCpuSeconds: ceiling.cpuSeconds.kafka, cores };
+  const note = below ? `below 3,000 alerts/s: reading and decoding alone take ${(readMs + decodeMs).toFixed(3)} ms of CPU per alert` : undefined;
+  results.add(`CPU bound: Kafka read + decode stage on ${cores} cores, nothing else, ${label}`, bound, 'alerts/s', settings, { details, ...(note === undefined ? {} : { note }) });
+  return bound;
+}
+
 async function measure(data: BenchData): Promise<void> {
   const label = DATA_LABEL[data];
   const alerts = alertCounts[data];
@@ -105,6 +131,7 @@ async function measure(data: BenchData): Promise<void> {
   const ceilingNote = outOfReach ? `below 3,000 alerts/s: the throughput targets are out of reach on this machine with ${label} alerts` : undefined;
   results.add(`Kafka read ceiling (bare consumer, no decoding), ${label}`, ceiling.alertsPerSecond, 'alerts/s', ceilingSettings, ceilingNote === undefined ? {} : { note: ceilingNote });
   results.add(`Kafka read ceiling (bare consumer, no decoding), ${label}`, ceiling.mbPerSecond, 'MB/s', ceilingSettings);
+  const bound = cpuBound(label, ceiling, limit, ceilingSettings);
 
   for (const count of filterCounts) {
     const filterTopicPrefix = `nightjar-bench-f${count}-${data}-${run}`;
@@ -147,7 +174,8 @@ async function measure(data: BenchData): Promise<void> {
       console.log(`      broker memory (peak, MB): RSS ${memoryMb.whileBatchesRan} sampled while batches ran; after batches: JS heap ${memoryMb.heapUsed}, external ${memoryMb.external} (array buffers ${memoryMb.arrayBuffers}), RSS ${memoryMb.rssAfterBatches}`);
       const details = { seconds, batches: batches.length, steadyAlertsPerSecond: steady, matches: matched, records, recordMB: mb(recordBytes), filterFailures: failed, stageSeconds: stages, memoryMb };
       const target = THROUGHPUT_TARGET[count];
-      results.add(`pipeline throughput, ${count} filters, ${label}`, throughput, 'alerts/s', settings, { details, ...(target === undefined ? {} : { target: { min: target } }) });
+      const reach = target !== undefined && bound !== null && bound < target ? { note: `out of reach here: reading and decoding alone bound this machine at ${Math.round(bound)} alerts/s` } : {};
+      results.add(`pipeline throughput, ${count} filters, ${label}`, throughput, 'alerts/s', settings, { details, ...reach, ...(target === undefined ? {} : { target: { min: target } }) });
       results.add(`throughput / decoding limit, ${count} filters, ${label}`, throughput / limit.alertsPerSecond, 'ratio', settings, count === 100 ? { target: { min: 0.5 } } : {});
       results.add(`throughput / Kafka read ceiling, ${count} filters, ${label}`, throughput / ceiling.alertsPerSecond, 'ratio', settings);
       if (count > 0) results.add(`filter records per alert, ${count} filters, ${label}`, records / fill.sent, 'records/alert', settings, { details: { matchesPerAlert: matched / fill.sent } });

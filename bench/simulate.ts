@@ -5,7 +5,6 @@
 // loop: 10,000 alerts per observation, no waiting, acks=all, idempotent producer), with the CPU
 // used by this process and by the Kafka broker during the send, to show which side is the limit.
 // Run: node bench/simulate.ts [N] [--quick]   (default 20000, --quick 2000; needs the local Kafka: ./nightjar kafka start)
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import type { ParsedSchema } from '../src/formats/avro-schema.ts';
@@ -14,7 +13,7 @@ import { readAlertFile } from '../src/formats/files.ts';
 import { lsstAlertParsedSchema } from '../src/formats/lsst-schema.ts';
 import { combinedSource, schemaDirectory } from '../src/formats/schema-source.ts';
 import { createAdmin, createProducer, defaultSettings } from '../src/kafka/connection.ts';
-import { localKafkaConfig, localKafkaPaths, repoRoot } from '../src/kafka/local-config.ts';
+import { repoRoot } from '../src/kafka/local-config.ts';
 import { createTopic, deleteTopic } from '../src/kafka/topics.ts';
 import { registryPreload } from '../src/registry/registry-preload.ts';
 import { startRegistryServer } from '../src/registry/registry-server.ts';
@@ -26,6 +25,7 @@ import { createAlertPreparer, type PreparedAlert } from '../src/simulate/prepare
 import { replay } from '../src/simulate/replay.ts';
 import { generateAlerts } from '../src/simulate/synthetic.ts';
 import { isQuick, Results } from './lib/emit.ts';
+import { localServerPids, machineCpuTicks, processCpuSeconds } from './lib/process-cpu.ts';
 import { replicate as replicateNight, SOURCE_ID_BASE, OBJECT_ID_BASE } from './lib/real-night.ts';
 
 const quick = isQuick();
@@ -39,36 +39,6 @@ const REAL_RUBIN = ['fink-broker/datasim', 'boom/alerts/lsst', 'fink-client/data
 const settings = defaultSettings();
 
 type Rec = Record<string, unknown>;
-
-/** CPU seconds (user + system) of a process from /proc, or undefined where unreadable. */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy and total jiffies of all CPUs (from /proc/stat), to tell a saturated machine. */
-function machineCpu(): { busy: number; total: number } | undefined {
-  try {
-    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = values.reduce((a, b) => a + b, 0);
-    const idle = (values[3] ?? 0) + (values[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-function brokerPid(): number | undefined {
-  try {
-    return (JSON.parse(readFileSync(localKafkaPaths(localKafkaConfig()).pidFile, 'utf8')) as { pid: number }).pid;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A copy of a real alert with fresh ids, position and time, in visits of 10,000 (bench/lib/real-night.ts). */
 function replicate(template: Rec, i: number): Rec {
@@ -94,10 +64,10 @@ async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchS
   const admin = createAdmin(settings);
   await createTopic(admin, topic, PARTITIONS);
   const producer = createProducer(settings, { role: 'bench', timeout: 60_000 });
-  const pid = brokerPid();
+  const pid = localServerPids().kafka;
   try {
     const brokerBefore = pid === undefined ? undefined : processCpuSeconds(pid);
-    const machineBefore = machineCpu();
+    const machineBefore = machineCpuTicks();
     const cpuBefore = process.cpuUsage();
     const result = await replay(
       { description: label, available: alerts.length, alerts: () => alerts.map((a) => ({ ...a, message: { ...a.message, topic } })), exposures: () => alerts.map((a) => a.exposure) },
@@ -105,7 +75,7 @@ async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchS
     );
     const cpu = process.cpuUsage(cpuBefore);
     const brokerAfter = pid === undefined ? undefined : processCpuSeconds(pid);
-    const machineAfter = machineCpu();
+    const machineAfter = machineCpuTicks();
     const machineBusy = machineBefore !== undefined && machineAfter !== undefined ? (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total) : undefined;
     const nodeCores = (cpu.user + cpu.system) / 1e6 / result.seconds;
     const brokerCores = brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / result.seconds : undefined;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../../src/kafka/local-config.ts';
 import { processMemory } from './broker-process.ts';
-import { processCpuSeconds } from './workers-figures.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 
 export interface WorkerSettings {
   /** Instance name in the group (w1, w2, ...): with the group, its transactional id. */
