@@ -12,6 +12,7 @@ import { startBroker } from '../src/pipeline/broker.ts';
 import type { BatchReport } from '../src/pipeline/pipeline.ts';
 import { createLogger } from '../src/util/log.ts';
 import { stringify } from '../src/util/json.ts';
+import { processMemory } from './lib/process-stats.ts';
 
 export interface ChildSettings {
   topics: string[];
@@ -79,7 +80,9 @@ process.on('SIGTERM', stop);
 try {
   const result = await broker.done;
   await broker.stop();
-  emit({ event: 'stopped', batches: result.batches, messages: result.messages, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  // VmHWM, not getrusage's maxRSS: that one survives exec, so it starts at the RSS of the
+  // benchmark process that spawned this one (gigabytes of encoded alerts), not this process's.
+  emit({ event: 'stopped', batches: result.batches, messages: result.messages, maxRssBytes: processMemory(process.pid)?.hwm ?? 0 });
   process.exit(0);
 } catch (err) {
   log.error('broker failed', { error: (err as Error).message });

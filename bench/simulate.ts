@@ -25,7 +25,7 @@ import { createAlertPreparer, type PreparedAlert } from '../src/simulate/prepare
 import { replay } from '../src/simulate/replay.ts';
 import { generateAlerts } from '../src/simulate/synthetic.ts';
 import { isQuick, Results } from './lib/emit.ts';
-import { localServerPids, machineCpuTicks, processCpuSeconds } from './lib/process-cpu.ts';
+import { localServerPids, machineCpuTicks, processCpuSeconds } from './lib/process-stats.ts';
 import { replicate as replicateNight, SOURCE_ID_BASE, OBJECT_ID_BASE } from './lib/real-night.ts';
 
 const quick = isQuick();

@@ -39,7 +39,7 @@ import { runId, startBenchRegistry, Topics } from './lib/bench-kafka.ts';
 import { isQuick, Results } from './lib/emit.ts';
 import { benchFilters, storeWithFilters } from './lib/filters.ts';
 import { fillHeld, type HeldFill } from './lib/workers-fill.ts';
-import { localServerPids, machineCpuTicks, treeCpuSeconds } from './lib/process-cpu.ts';
+import { localServerPids, machineCpuTicks, treeCpuSeconds } from './lib/process-stats.ts';
 import { profileDigest, stageSeconds, sumSeries, type ProfileDigest } from './lib/workers-figures.ts';
 import { WorkerProcess, type WorkerReady } from './lib/workers-process.ts';
 

@@ -1,12 +1,12 @@
 // Runs bench/broker-child.ts as a child process and follows it: its batch events as they come,
 // its memory (VmRSS sampled from /proc every 200 ms, and the kernel's high-water mark VmHWM).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../../src/kafka/local-config.ts';
 import { parse } from '../../src/util/json.ts';
 import type { ChildSettings } from '../broker-child.ts';
+import { processMemory } from './process-stats.ts';
 
 export interface BatchEvent {
   at: number;
@@ -29,18 +29,6 @@ export interface MemorySample {
   /** Epoch ms. */
   at: number;
   rssBytes: number;
-}
-
-/** VmRSS and VmHWM of a process, in bytes; undefined once it is gone. */
-export function processMemory(pid: number): { rss: number; hwm: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
 export class BrokerProcess {

@@ -5,7 +5,7 @@
 import { createConsumer, type ConsumerSetup, type KafkaSettings } from '../../src/kafka/connection.ts';
 import { messageBytes } from '../../src/pipeline/dead-letters.ts';
 import { readAhead } from '../../src/pipeline/read-ahead.ts';
-import { localServerPids, processCpuSeconds } from './process-cpu.ts';
+import { localServerPids, processCpuSeconds } from './process-stats.ts';
 
 export interface ReadCeiling {
   messages: number;

@@ -1,7 +1,7 @@
 // What bench/workers.ts reads out of a worker and the machine: series of a worker's /metrics
 // (as test/pipeline-helpers.ts parseMetrics maps them), the seconds per pipeline stage, a short
 // digest of a worker's CPU profile (summarised by bench/profile-summary.ts). CPU times of
-// processes and of the machine are in process-cpu.ts.
+// processes and of the machine are in process-stats.ts.
 import { summarise, type SelfTime } from '../profile-summary.ts';
 
 /** The sum of every series of a metric (all label values), 0 when absent. */

@@ -7,8 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../../src/kafka/local-config.ts';
-import { processMemory } from './broker-process.ts';
-import { processCpuSeconds } from './process-cpu.ts';
+import { processCpuSeconds, processMemory } from './process-stats.ts';
 
 export interface WorkerSettings {
   /** Instance name in the group (w1, w2, ...): with the group, its transactional id. */

@@ -1,4 +1,5 @@
-// CPU time as Linux counts it (/proc): of a process, of a server and its children, of the whole
+// Memory and CPU time of processes as Linux counts them (/proc): RSS and its high-water mark;
+// CPU time of a process, of a server and its children, of the whole
 // machine (which tells whether the cores were the limit), and the pids of the local Kafka and
 // PostgreSQL servers, whose work a benchmark must count too. Clock ticks are 100 per second on Linux.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,4 +72,16 @@ export function localServerPids(): { kafka?: number; postgres?: number } {
     // Not running here.
   }
   return out;
+}
+
+/** VmRSS and VmHWM of a process, in bytes; undefined once it is gone. */
+export function processMemory(pid: number): { rss: number; hwm: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
