@@ -59,7 +59,15 @@ function replicate(template: Rec, i: number): Rec {
 const mb = (bytes: number): number => bytes / 1e6;
 const rate = (n: number, seconds: number): string => `${Math.round(n / seconds).toLocaleString('en-US')} alerts/s`;
 
-async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchSenderOptions): Promise<{ alertsPerSecond: number; mbPerSecond: number; batches: string }> {
+interface SendFigures {
+  alertsPerSecond: number;
+  mbPerSecond: number;
+  batches: string;
+  /** What the cores could send if they did nothing else: cores / (this process's and Kafka's CPU per alert); undefined without Kafka's CPU. */
+  cpuBound: number | undefined;
+}
+
+async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchSenderOptions): Promise<SendFigures> {
   const topic = `nightjar-bench-simulate-${Date.now().toString(36)}`;
   const admin = createAdmin(settings);
   await createTopic(admin, topic, PARTITIONS);
@@ -80,14 +88,26 @@ async function sendPhase(label: string, alerts: PreparedAlert[], sender?: BatchS
     const nodeCores = (cpu.user + cpu.system) / 1e6 / result.seconds;
     const brokerCores = brokerBefore !== undefined && brokerAfter !== undefined ? (brokerAfter - brokerBefore) / result.seconds : undefined;
     const batches = sender?.maxPartitionBytes === undefined ? '1 MB batches' : `${mb(sender.maxPartitionBytes).toFixed(0)} MB batches`;
-    const measured = { alertsPerSecond: result.sent / result.seconds, mbPerSecond: mb(result.bytes) / result.seconds, batches };
-    console.log(`  send (${batches}): ${rate(result.sent, result.seconds)}, ${(mb(result.bytes) / result.seconds).toFixed(0)} MB/s (${result.sent} in ${result.seconds.toFixed(2)} s); CPU: nightjar ${nodeCores.toFixed(2)} cores, Kafka broker ${brokerCores?.toFixed(2) ?? '?'} cores; all ${cpus().length} cores ${machineBusy === undefined ? '?' : `${Math.round(machineBusy * 100)}%`} busy`);
+    const cpuPerAlert = brokerCores === undefined ? undefined : ((nodeCores + brokerCores) * result.seconds) / result.sent;
+    const cpuBound = cpuPerAlert === undefined ? undefined : cpus().length / cpuPerAlert;
+    const measured = { alertsPerSecond: result.sent / result.seconds, mbPerSecond: mb(result.bytes) / result.seconds, batches, cpuBound };
+    console.log(`  send (${batches}): ${rate(result.sent, result.seconds)}, ${(mb(result.bytes) / result.seconds).toFixed(0)} MB/s (${result.sent} in ${result.seconds.toFixed(2)} s); CPU: nightjar ${nodeCores.toFixed(2)} cores, Kafka broker ${brokerCores?.toFixed(2) ?? '?'} cores; all ${cpus().length} cores ${machineBusy === undefined ? '?' : `${Math.round(machineBusy * 100)}%`} busy` +
+        (cpuPerAlert === undefined || cpuBound === undefined ? '' : `; ${(cpuPerAlert * 1000).toFixed(3)} ms of CPU per alert: at most ${rate(cpuBound, 1)} on ${cpus().length} cores`));
     return measured;
   } finally {
     await producer.close();
     await deleteTopic(admin, topic);
     await admin.close();
   }
+}
+
+/** The send rate against the target, its MB/s, and the CPU bound (noted on the rate when it puts the target out of reach). */
+function addSendFigures(what: string, sent: SendFigures, settings: Record<string, unknown>): void {
+  const outOfReach = sent.cpuBound !== undefined && sent.cpuBound < SIMULATOR_TARGET;
+  const note = outOfReach ? { note: `out of reach here: sending alone (client and Kafka CPU) bounds this machine at ${Math.round(sent.cpuBound ?? 0)} alerts/s` } : {};
+  results.add(`simulator send, ${what}`, sent.alertsPerSecond, 'alerts/s', settings, { target: { min: SIMULATOR_TARGET }, ...note });
+  results.add(`simulator send, ${what}`, sent.mbPerSecond, 'MB/s', settings);
+  if (sent.cpuBound !== undefined) results.add(`CPU bound of sending (client + Kafka CPU per alert, ${cpus().length} cores), ${what}`, sent.cpuBound, 'alerts/s', settings);
 }
 
 async function main(): Promise<void> {
@@ -114,8 +134,7 @@ async function main(): Promise<void> {
     results.add('simulator prepare, real-size Rubin (toAlert + Avro encode + framing)', N / seconds, 'alerts/s', realSettings);
     for (const sender of [undefined, { maxPartitionBytes: 8 * 1024 * 1024, maxRequestBytes: 32 * 1024 * 1024 }]) {
       const sent = await sendPhase('real', real, sender);
-      results.add(`simulator send, real-size Rubin, ${sent.batches}`, sent.alertsPerSecond, 'alerts/s', realSettings, { target: { min: SIMULATOR_TARGET } });
-      results.add(`simulator send, real-size Rubin, ${sent.batches}`, sent.mbPerSecond, 'MB/s', realSettings);
+      addSendFigures(`real-size Rubin, ${sent.batches}`, sent, realSettings);
     }
     real.length = 0;
 
@@ -133,8 +152,7 @@ async function main(): Promise<void> {
       const settings = { alerts: N, cutouts, meanKb: Number((bytes / N / 1000).toFixed(1)), partitions: PARTITIONS, encoding: 'confluent' };
       results.add(`simulator generate + prepare, synthetic ${cutouts ? 'with' : 'without'} cutouts`, N / seconds, 'alerts/s', settings);
       const sent = await sendPhase('synthetic', synthetic);
-      results.add(`simulator send, synthetic ${cutouts ? 'with' : 'without'} cutouts`, sent.alertsPerSecond, 'alerts/s', settings, { target: { min: SIMULATOR_TARGET } });
-      results.add(`simulator send, synthetic ${cutouts ? 'with' : 'without'} cutouts`, sent.mbPerSecond, 'MB/s', settings);
+      addSendFigures(`synthetic ${cutouts ? 'with' : 'without'} cutouts`, sent, settings);
     }
   } finally {
     await registry.close();
