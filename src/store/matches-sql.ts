@@ -92,13 +92,20 @@ export function stagedMatches(matches: readonly NewFilterMatch[]): { columns: Co
   const matchedAt: string[] = [];
   const survey: (string | null)[] = [];
   const row: string[] = [];
+  // A batch's matches share one matchedAt: parsed once.
+  let lastTime: string | undefined;
+  let lastIso = '';
   matches.forEach((m, i) => {
-    const what = `filter match ${i} (filter ${String(m.filterId)}, object ${String(m.objectId)}, source ${String(m.sourceId)})`;
-    if (!Number.isSafeInteger(m.filterId)) throw new Error(`${what}: filterId must be an integer`);
-    if (typeof m.objectId !== 'string' || m.objectId === '') throw new Error(`${what}: objectId must be non-empty text (objects.objectId)`);
-    if (typeof m.sourceId !== 'bigint') throw new Error(`${what}: sourceId must be a BigInt`);
-    if (typeof m.mjd !== 'number' || !Number.isFinite(m.mjd)) throw new Error(`${what}: mjd must be a finite number`);
-    if (typeof m.matchedAt !== 'string' || Number.isNaN(Date.parse(m.matchedAt))) throw new Error(`${what}: matchedAt must be an ISO time, not ${JSON.stringify(m.matchedAt)}`);
+    const what = (): string => `filter match ${i} (filter ${String(m.filterId)}, object ${String(m.objectId)}, source ${String(m.sourceId)})`;
+    if (!Number.isSafeInteger(m.filterId)) throw new Error(`${what()}: filterId must be an integer`);
+    if (typeof m.objectId !== 'string' || m.objectId === '') throw new Error(`${what()}: objectId must be non-empty text (objects.objectId)`);
+    if (typeof m.sourceId !== 'bigint') throw new Error(`${what()}: sourceId must be a BigInt`);
+    if (typeof m.mjd !== 'number' || !Number.isFinite(m.mjd)) throw new Error(`${what()}: mjd must be a finite number`);
+    if (m.matchedAt !== lastTime) {
+      if (typeof m.matchedAt !== 'string' || Number.isNaN(Date.parse(m.matchedAt))) throw new Error(`${what()}: matchedAt must be an ISO time, not ${JSON.stringify(m.matchedAt)}`);
+      lastTime = m.matchedAt;
+      lastIso = new Date(m.matchedAt).toISOString();
+    }
     const key = `${m.filterId}|${m.objectId}|${m.sourceId}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -107,11 +114,11 @@ export function stagedMatches(matches: readonly NewFilterMatch[]): { columns: Co
     objectId.push(m.objectId);
     sourceId.push(m.sourceId);
     mjd.push(m.mjd);
-    matchedAt.push(new Date(m.matchedAt).toISOString());
+    matchedAt.push(lastIso);
     survey.push(m.survey ?? null);
     row.push(stringify(m.row));
   });
-  return { columns: [idx, filterId, objectId, sourceId, mjd, matchedAt, survey, row], count: idx.length };
+  return { columns: [Int32Array.from(idx), Int32Array.from(filterId), objectId, { int64: BigInt64Array.from(sourceId) }, Float64Array.from(mjd), matchedAt, survey, row], count: idx.length };
 }
 
 export function toFilterMatch(r: Record<string, unknown>): FilterMatch {

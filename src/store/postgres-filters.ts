@@ -174,7 +174,7 @@ const MATCH_COLUMNS = 'seq, "filterId", "objectId", "sourceId", mjd, "matchedAt"
 export async function addFilterMatches(c: Client, matches: readonly NewFilterMatch[]): Promise<number> {
   const staged = stagedMatches(matches);
   if (staged.count === 0) return 0;
-  const [, filterId, objectId, sourceId, mjd, matchedAt, survey, row] = staged.columns as [unknown, number[], string[], bigint[], number[], string[], (string | null)[], string[]];
+  const [, filterId, objectId, sourceId, mjd, matchedAt, survey, row] = staged.columns as [unknown, Int32Array, string[], { int64: BigInt64Array }, Float64Array, string[], (string | null)[], string[]];
   await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...LOCKS.matches]);
   const result = await c.query(
     `INSERT INTO filter_matches ("filterId", "objectId", "sourceId", mjd, "matchedAt", survey, "row")
@@ -182,7 +182,7 @@ export async function addFilterMatches(c: Client, matches: readonly NewFilterMat
      WHERE NOT EXISTS (SELECT 1 FROM filter_matches x WHERE x."filterId" = t.f AND x."sourceId" = t.s AND x."objectId" = t.o)
      ORDER BY t.i
      ON CONFLICT DO NOTHING`,
-    [int4Array(filterId), textArray(objectId), int8Array(sourceId), float8Array(mjd), textArray(matchedAt), textArray(survey), textArray(row)],
+    [int4Array(filterId), textArray(objectId), int8Array(sourceId.int64), float8Array(mjd), textArray(matchedAt), textArray(survey), textArray(row)],
   );
   return result.rowCount ?? 0;
 }
