@@ -32,6 +32,7 @@ import { UserError } from '../util/errors.ts';
 import { hashPassword } from '../web/auth/passwords.ts';
 import { randomSecret } from '../web/auth/secrets.ts';
 import { createLogger, type Logger } from '../util/log.ts';
+import { segmentDirectory } from '../store/cutout-segments.ts';
 import { sleep } from '../util/sleep.ts';
 import { integerFlag } from './flag-values.ts';
 
@@ -199,7 +200,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     say(`schema registry: ${registry.url} (in-process; Nightjar's lsst.v10_0 is id 1000)`);
 
     const storePath = path.resolve(flags.store);
-    for (const file of [storePath, `${storePath}.wal`]) rmSync(file, { force: true });
+    for (const file of [storePath, `${storePath}.wal`, segmentDirectory(storePath)]) rmSync(file, { force: true, recursive: true });
     // The broker's structured logs (stderr) show only problems, unless NIGHTJAR_LOG_LEVEL asks for more.
     const log = process.env.NIGHTJAR_LOG_LEVEL ? createLogger({ component: 'demo-broker' }) : problemsOnly(createLogger({ component: 'demo-broker' }));
     broker = await startBroker({

@@ -20,7 +20,8 @@ import { UserError } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { checkId, filterValues, toFilter, toUser } from './account-rows.ts';
 import * as accountsSql from './accounts-sql.ts';
-import { alertKeys, cutoutRows, cutoutsSql, readCutouts, stageCutouts, type CutoutColumns } from './cutouts-sql.ts';
+import { CutoutSegments } from './cutout-segments.ts';
+import { alertKeys, cutoutsSql, imagesOf, newestCutoutAlerts, rawCutoutColumns, rawStagedColumns, readCutouts, segmentStagedColumns, stageCutouts, type SegmentReader } from './cutouts-sql.ts';
 import { objectColumns, pointRows, prepareBatch, type PreparedBatch } from './batch-rows.ts';
 import { batchSql } from './batch-sql.ts';
 import * as kafkaUsersSql from './kafka-users-sql.ts';
@@ -72,6 +73,8 @@ export interface OpenStoreOptions {
   checkpointThreshold?: string;
   /** Where schema changes made on opening are reported; default: the structured log on stderr. */
   log?: Logger;
+  /** A file store's cutout segment files are closed past this size (default 256 MiB); also the dead bytes that start a compaction. */
+  cutoutSegmentBytes?: number;
 }
 
 /** Tables a queryObjects statement may read: those of the filter catalog (today just `objects`). */
@@ -115,7 +118,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
   if (!readOnly) config.checkpoint_threshold = options.checkpointThreshold ?? DEFAULT_CHECKPOINT_THRESHOLD;
   let instance: DuckDBInstance;
+  let segments: CutoutSegments | null = null;
   try {
+    // Before DuckDB: a store whose segment directory cannot be made is not opened.
+    if (location !== ':memory:') segments = CutoutSegments.open(location, readOnly, options.cutoutSegmentBytes === undefined ? {} : { segmentBytes: options.cutoutSegmentBytes });
     instance = await DuckDBInstance.create(location, config);
   } catch (error) {
     // e.g. "Could not set lock on file ...: Conflicting lock is held in ... (PID n)"
@@ -140,10 +146,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     for (const macro of helperMacros) await query.run(temporaryMacro(macro));
     // Nothing may change the settings above from here on, whatever SQL reaches a connection.
     await writer.run('SET lock_configuration = true');
-    return new DuckDBStore(location, readOnly, instance, writer, reader, query);
+    return new DuckDBStore(location, readOnly, instance, writer, reader, query, segments);
   } catch (error) {
     for (const connection of connections) connection.closeSync();
     instance.closeSync();
+    await segments?.close();
     openFiles.delete(location);
     throw error;
   }
@@ -166,8 +173,14 @@ class DuckDBStore implements Store {
   private readonly reads = new SerialQueue('store reader');
   private readonly queries = new SerialQueue('store query connection');
   private closing: Promise<void> | null = null;
+  /** A file store's image bytes (null in memory: BLOB columns). */
+  private readonly segments: CutoutSegments | null;
+  private readonly log = createLogger({ component: 'store' });
+  /** Bytes appended to segments since compaction was last considered. */
+  private appendedSinceCompactionCheck = 0;
 
-  constructor(location: string, readOnly: boolean, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection, query: DuckDBConnection) {
+  constructor(location: string, readOnly: boolean, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection, query: DuckDBConnection, segments: CutoutSegments | null) {
+    this.segments = segments;
     this.location = location;
     this.readOnly = readOnly;
     this.instance = instance;
@@ -185,10 +198,11 @@ class DuckDBStore implements Store {
       throw new Error(`writeBatch: ${batch.origins.length} origins for ${batch.alerts.length} alerts`);
     }
     const prepared = prepareBatch(batch);
-    const cutouts = batch.keepCutouts === true ? cutoutRows(batch.alerts, prepared.keys) : null;
+    const cutouts = batch.keepCutouts === true ? newestCutoutAlerts(batch.alerts, prepared.keys) : null;
     return this.writes.run(async () => {
       try {
         const counts = await inTransaction(this.writer, () => this.writePrepared(prepared, cutouts));
+        if (counts.cutouts > 0) await this.compactCutoutsIfDue();
         return { ...counts, elapsedMs: performance.now() - started };
       } catch (error) {
         throw new Error(`store ${this.location}: writing a batch of ${batch.alerts.length} alerts and ${batch.objects.length} objects rows failed: ${firstLine((error as Error).message)}`, { cause: error });
@@ -196,7 +210,7 @@ class DuckDBStore implements Store {
     });
   }
 
-  private async writePrepared(batch: PreparedBatch, cutoutColumns: CutoutColumns | null): Promise<Omit<BatchWriteResult, 'elapsedMs'>> {
+  private async writePrepared(batch: PreparedBatch, cutoutAlerts: ReadonlyMap<number, Alert> | null): Promise<Omit<BatchWriteResult, 'elapsedMs'>> {
     const w = this.writer;
     await this.stageObjectRefs(batch);
 
@@ -224,7 +238,7 @@ class DuckDBStore implements Store {
     const alertsAdded = alertCount === 0 ? 0 : (await w.run(batchSql.insertAlerts)).rowsChanged;
 
     // Last, after the objects row that gave the object its ref; while stage_refs holds the batch's refs.
-    const cutouts = cutoutColumns === null ? 0 : await this.upsertCutouts(cutoutColumns);
+    const cutouts = cutoutAlerts === null ? 0 : await this.upsertCutouts(cutoutAlerts);
 
     // Emptied inside the transaction, so the staged copy is not kept between batches.
     for (const sql of clearStagingSql()) await w.run(sql);
@@ -258,33 +272,110 @@ class DuckDBStore implements Store {
 
   // ---- cutout images (SQL in cutouts-sql.ts) ----------------------------------------------
 
-  /** Moves staged cutouts into object_cutouts (stage_refs must hold the batch's refs); returns the rows written. */
-  private async upsertCutouts(rows: CutoutColumns): Promise<number> {
-    if (rows.count === 0) return 0;
+  /**
+   * Stages the images of these alerts (by batch key index) and moves them into object_cutouts
+   * (stage_refs must hold the batch's refs); returns the rows written. A file store appends the
+   * bytes to its segment files first, synced before the transaction can commit.
+   */
+  private async upsertCutouts(newest: ReadonlyMap<number, Alert>): Promise<number> {
+    if (newest.size === 0) return 0;
     const w = this.writer;
+    let rows;
+    if (this.segments === null) {
+      rows = rawStagedColumns(rawCutoutColumns(newest));
+    } else {
+      const perRow = [...newest.values()].map(imagesOf);
+      const locations = await this.segments.append(perRow.flat());
+      const starts: { segment: number; position: number }[] = [];
+      let next = 0;
+      for (const images of perRow) {
+        const first = locations[next];
+        if (first === undefined) throw new Error(`cutouts: ${locations.length} images appended for ${newest.size} objects`);
+        starts.push(first);
+        next += images.length;
+        this.appendedSinceCompactionCheck += images.reduce((n, b) => n + b.length, 0);
+      }
+      rows = segmentStagedColumns(newest, starts);
+    }
     await appendColumns(w, stageCutouts, rows.columns, rows.count);
     const written = (await w.run(cutoutsSql.upsert)).rowsChanged;
     await w.run(cutoutsSql.clearStage);
     return written;
   }
 
+  /**
+   * Reclaims segment space once enough was appended since the last look: when dead bytes (images
+   * replaced, or written by transactions that failed) exceed both the segment size and the live
+   * bytes, each closed segment less than half live has its live images copied to the active
+   * segment, its rows repointed in one transaction, then its file deleted. Runs in the writer
+   * queue after a committed write; a failure is logged, never the write's.
+   */
+  private async compactCutoutsIfDue(): Promise<void> {
+    const segments = this.segments;
+    if (segments === null || this.appendedSinceCompactionCheck < segments.segmentBytes) return;
+    this.appendedSinceCompactionCheck = 0;
+    try {
+      const live = new Map<number, number>();
+      for (const [segment, bytes] of (await this.writer.runAndReadAll(cutoutsSql.liveBySegment)).getRows()) live.set(Number(segment), Number(bytes));
+      const files = segments.list();
+      const total = files.reduce((n, f) => n + f.bytes, 0);
+      const liveTotal = [...live.values()].reduce((n, b) => n + b, 0);
+      if (total - liveTotal <= Math.max(segments.segmentBytes, liveTotal)) return;
+      for (const file of files) {
+        if (file.segment === segments.activeSegment || (live.get(file.segment) ?? 0) * 2 >= file.bytes) continue;
+        await this.moveSegment(segments, file.segment);
+      }
+    } catch (error) {
+      this.log.warn('cutout segments not compacted', { store: this.location, error: firstLine((error as Error).message) });
+    }
+  }
+
+  /** Copies the live images of a closed segment to the active one, repoints their rows, deletes the segment. */
+  private async moveSegment(segments: CutoutSegments, segment: number): Promise<void> {
+    const w = this.writer;
+    const rows = (await w.runAndReadAll(cutoutsSql.rowsInSegment, [segment])).getRows().map(([ref, position, length]) => ({ ref: ref as bigint, position: Number(position), length: Number(length) }));
+    // A few MB at a time: appended and synced, then their rows repointed, in one transaction.
+    const sliceBytes = 32 * 1024 * 1024;
+    for (let start = 0; start < rows.length; ) {
+      const slice: typeof rows = [];
+      let bytes = 0;
+      while (start < rows.length && (slice.length === 0 || bytes < sliceBytes)) {
+        const row = rows[start++] as (typeof rows)[number];
+        slice.push(row);
+        bytes += row.length;
+      }
+      const images = await Promise.all(slice.map((r) => segments.read({ segment, position: r.position, length: r.length })));
+      const moved = await segments.append(images);
+      await inTransaction(w, async () => {
+        for (let i = 0; i < slice.length; i++) {
+          const to = moved[i] as (typeof moved)[number];
+          await w.run(cutoutsSql.moveRow, [(slice[i] as (typeof slice)[number]).ref, to.segment, BigInt(to.position), segment]);
+        }
+      });
+    }
+    await segments.remove(segment);
+    this.log.info('cutout segment compacted', { store: this.location, segment, images: rows.length });
+  }
+
   async writeCutouts(alerts: readonly Alert[]): Promise<number> {
     this.checkWritable();
     const keys = alertKeys(alerts);
-    const rows = cutoutRows(alerts, keys);
-    if (rows.count === 0) return 0;
+    const rows = newestCutoutAlerts(alerts, keys);
+    if (rows.size === 0) return 0;
     return this.writes.run(async () => {
       try {
-        return await inTransaction(this.writer, async () => {
+        const written = await inTransaction(this.writer, async () => {
           const w = this.writer;
           await appendColumns(w, stageKeys, [sequence(keys.objectId.length), keys.survey, keys.objectKind, keys.objectId], keys.objectId.length);
           await w.run(cutoutsSql.refsOfKnownKeys);
-          const written = await this.upsertCutouts(rows);
+          const n = await this.upsertCutouts(rows);
           for (const sql of clearStagingSql()) await w.run(sql);
-          return written;
+          return n;
         });
+        if (written > 0) await this.compactCutoutsIfDue();
+        return written;
       } catch (error) {
-        throw new Error(`store ${this.location}: storing the cutouts of ${rows.count} objects failed: ${firstLine((error as Error).message)}`, { cause: error });
+        throw new Error(`store ${this.location}: storing the cutouts of ${rows.size} objects failed: ${firstLine((error as Error).message)}`, { cause: error });
       }
     });
   }
@@ -292,7 +383,18 @@ class DuckDBStore implements Store {
   async cutouts(key: ObjectKey): Promise<StoredCutouts | null> {
     return this.reads.run(async () => {
       const ref = await this.findRef(key);
-      return ref === null ? null : readCutouts(this.reader, ref, `${key.survey}:${key.objectKind}:${String(key.objectId)}`);
+      if (ref === null) return null;
+      const where = `${key.survey}:${key.objectKind}:${String(key.objectId)}`;
+      const segments = this.segments;
+      const read: SegmentReader | null = segments === null ? null : (location) => segments.read(location);
+      try {
+        return await readCutouts(this.reader, ref, where, read);
+      } catch (error) {
+        // Compaction moved the images and deleted the segment after the row was read: read the row again.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'EBADF') throw error;
+        return await readCutouts(this.reader, ref, where, read);
+      }
     });
   }
 
@@ -736,6 +838,7 @@ class DuckDBStore implements Store {
       this.reader.closeSync();
       this.query.closeSync();
       this.instance.closeSync();
+      await this.segments?.close();
       openFiles.delete(this.location);
     })();
     return this.closing;

@@ -8,7 +8,7 @@ import { OBJECT_COLUMNS } from '../features/columns.ts';
 import { quoteIdentifier } from '../filters/sql-text.ts';
 import { UserError } from '../util/errors.ts';
 import { accountsSchema } from './schema-accounts.ts';
-import { cutoutsSchema } from './schema-cutouts.ts';
+import { cutoutLocationsSchema, cutoutsSchema } from './schema-cutouts.ts';
 import { matchesSchema } from './schema-matches.ts';
 import { kafkaUsersSchema } from './schema-kafka-users.ts';
 import { initialSchema } from './schema.ts';
@@ -25,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, description: 'web accounts: settings, sessions, API tokens', statements: accountsSchema },
   { version: 4, description: 'Kafka credentials of accounts', statements: kafkaUsersSchema },
   { version: 5, description: 'cutout images of each object\'s newest alert', statements: cutoutsSchema },
+  { version: 6, description: 'cutout images of a file store in segment files beside it', statements: cutoutLocationsSchema },
 ];
 
 /** The schema version this code writes. */

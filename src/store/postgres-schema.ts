@@ -103,7 +103,8 @@ function cutoutsSchema(): string[] {
   ];
 }
 
-const STATEMENTS: Readonly<Record<number, () => string[]>> = { 1: initialSchema, 2: matchesSchema, 3: accountsSchema, 4: kafkaUsersSchema, 5: cutoutsSchema };
+// Version 6 moves a DuckDB file store's images to segment files; PostgreSQL keeps them in bytea.
+const STATEMENTS: Readonly<Record<number, () => string[]>> = { 1: initialSchema, 2: matchesSchema, 3: accountsSchema, 4: kafkaUsersSchema, 5: cutoutsSchema, 6: () => [] };
 
 /** The PostgreSQL migrations: DuckDB's versions and descriptions, PostgreSQL statements. */
 export const POSTGRES_MIGRATIONS = MIGRATIONS.map((m) => {

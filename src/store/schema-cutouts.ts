@@ -16,3 +16,19 @@ export function cutoutsSchema(): string[] {
       science BLOB, template BLOB, difference BLOB, storedAt TIMESTAMPTZ NOT NULL)`,
   ];
 }
+
+/**
+ * Schema version 6: a file store keeps the image bytes in segment files beside it
+ * (cutout-segments.ts), object_cutouts where they are: encoding 'segment', the segment, the
+ * position of the first image and each image's length (null where the alert had none). Rows of
+ * version 5 keep their BLOBs (encoding 'raw') until a newer alert replaces them.
+ */
+export function cutoutLocationsSchema(): string[] {
+  return [
+    'ALTER TABLE object_cutouts ADD COLUMN segment INTEGER',
+    'ALTER TABLE object_cutouts ADD COLUMN position BIGINT',
+    'ALTER TABLE object_cutouts ADD COLUMN scienceBytes INTEGER',
+    'ALTER TABLE object_cutouts ADD COLUMN templateBytes INTEGER',
+    'ALTER TABLE object_cutouts ADD COLUMN differenceBytes INTEGER',
+  ];
+}
