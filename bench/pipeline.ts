@@ -23,7 +23,7 @@ import { builtinSchemas } from '../src/formats/builtin-schemas.ts';
 import { combinedSource, registryClient } from '../src/formats/schema-source.ts';
 import { createAdmin, defaultSettings } from '../src/kafka/connection.ts';
 import { repoRoot } from '../src/kafka/local-config.ts';
-import { RAW_CONSUMER_FETCH } from '../src/pipeline/broker.ts';
+import { RAW_CONSUMER_FETCH, readAheadBytes } from '../src/pipeline/broker.ts';
 import { DEFAULT_BATCH_BYTES } from '../src/pipeline/ingest.ts';
 import { runId, startBenchRegistry, Topics } from './lib/bench-kafka.ts';
 import { BrokerProcess } from './lib/broker-process.ts';
@@ -121,7 +121,7 @@ async function measure(data: BenchData): Promise<void> {
   results.add(`decoding limit (Avro decode, one core, no Kafka), ${label}`, limit.mbPerSecond, 'MB/s', sample);
   results.add(`decode stage (decode + adapt + features, one core), ${label}`, limit.stageAlertsPerSecond, 'alerts/s', sample);
 
-  const ceiling = await measureReadCeiling(kafka, rawTopic, fill.sent, `nightjar-bench-ceiling-${data}-${run}`, RAW_CONSUMER_FETCH, batchBytes);
+  const ceiling = await measureReadCeiling(kafka, rawTopic, fill.sent, `nightjar-bench-ceiling-${data}-${run}`, RAW_CONSUMER_FETCH, readAheadBytes(batchBytes));
   const ceilingSettings = { ...dataSettings, ...RAW_CONSUMER_FETCH };
   const outOfReach = ceiling.alertsPerSecond < THROUGHPUT_TARGET[100]!;
   console.log(
