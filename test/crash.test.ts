@@ -129,6 +129,16 @@ async function idsOf(m: RawMessage[], output: string): Promise<string[]> {
   return ids.sort();
 }
 
+/** What one sorted multiset has that the other lacks, for a failure message. */
+function multisetDifference(got: readonly string[], want: readonly string[]): string {
+  const count = new Map<string, number>();
+  for (const id of want) count.set(id, (count.get(id) ?? 0) + 1);
+  for (const id of got) count.set(id, (count.get(id) ?? 0) - 1);
+  const missing = [...count].filter(([, n]) => n > 0).map(([id, n]) => (n > 1 ? `${id} ×${n}` : id));
+  const extra = [...count].filter(([, n]) => n < 0).map(([id, n]) => (n < -1 ? `${id} ×${-n}` : id));
+  return `missing ${missing.join(', ') || 'none'}; extra ${extra.join(', ') || 'none'}`;
+}
+
 const began = Date.now();
 function phase(text: string): void {
   process.stderr.write(`[crash test] ${((Date.now() - began) / 1000).toFixed(1)} s: ${text}\n`);
@@ -194,7 +204,7 @@ test(`kill -9 the broker ${KILLS} times and restart Kafka while alerts stream: e
     const refTopic = reference.topics.get(f.name) as string;
     const [got, want] = [await idsOf(await readTopic(settings, admin, crashTopic, 60_000), f.output), await idsOf(await readTopic(settings, admin, refTopic, 60_000), f.output)];
     assert.ok(want.length >= 10, `the reference run put records in ${f.name} (${want.length}; ${got.length} after the crashes)\n${referenceRun.stdout.slice(-1500)}`);
-    assert.equal(got.length, want.length, `${f.name} (${f.output}): ${got.length} records after the crashes, ${want.length} in the reference run`);
+    assert.equal(got.length, want.length, `${f.name} (${f.output}): ${got.length} records after the crashes, ${want.length} in the reference run; ${multisetDifference(got, want)}`);
     assert.deepEqual(got, want, `${f.name} (${f.output}): the same (objectId, sourceId) multiset as the reference run`);
     const uncommitted = await countUncommitted(settings, admin, crashTopic);
     phase(`${f.name}: ${got.length} committed records, as in the reference run; ${uncommitted - got.length} more in aborted transactions`);
