@@ -65,13 +65,13 @@ export interface AlertColumns {
   offset: (bigint | null)[];
 }
 
-/** A staged column: values, or a typed array of numbers (NaN = null for Float64Array). */
 /** A BIGINT column as 64-bit integers; rows where `isNull` is non-zero are NULL. */
 export interface Int64Column {
   readonly int64: BigInt64Array;
   readonly isNull?: Uint8Array;
 }
 
+/** A staged column: values, a typed array of numbers (NaN = null for Float64Array), or 64-bit integers. */
 export type ColumnValues = readonly DuckDBValue[] | Float64Array | Int32Array | Uint8Array | Int64Column;
 
 export interface PreparedBatch {
