@@ -14,7 +14,7 @@
 // records a filter emits depend on which alerts share a batch; with one alert per batch they do
 // not, and the reference run is comparable whatever the restarts did to the batch boundaries.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -99,7 +99,8 @@ function brokerArgs(s: Setup): string[] {
 const HOLD_OPEN = { NIGHTJAR_TEST_HOLD_TRANSACTION_MS: '250' };
 
 function startBrokerChild(s: Setup, env: NodeJS.ProcessEnv = {}): NightjarChild {
-  const child = new NightjarChild(brokerArgs(s), env);
+  // Debug level: each batch's offsets, for the logs kept when the test fails (keepLogs).
+  const child = new NightjarChild(brokerArgs(s), { NIGHTJAR_LOG_LEVEL: 'debug', ...env });
   children.push(child);
   return child;
 }
@@ -137,6 +138,23 @@ function multisetDifference(got: readonly string[], want: readonly string[]): st
   const missing = [...count].filter(([, n]) => n > 0).map(([id, n]) => (n > 1 ? `${id} ×${n}` : id));
   const extra = [...count].filter(([, n]) => n < 0).map(([id, n]) => (n < -1 ? `${id} ×${-n}` : id));
   return `missing ${missing.join(', ') || 'none'}; extra ${extra.join(', ') || 'none'}`;
+}
+
+/**
+ * On a failure: where the alerts of a difference sit in the raw topic, and every child's output
+ * (the crash run's brokers log at debug level: each batch's offsets), in a file that outlives the test.
+ */
+async function keepLogs(difference: string): Promise<string> {
+  const located: string[] = [];
+  for (const m of await readTopic(settings, admin, RAW, 60_000)) {
+    const record = (await decodeMessage(m.value, m.key))[0]?.record as { diaSource?: { diaSourceId?: unknown; diaObjectId?: unknown } } | undefined;
+    const id = `${String(record?.diaSource?.diaObjectId)}/${String(record?.diaSource?.diaSourceId)}`;
+    if (difference.includes(id)) located.push(`${id} at ${RAW}/${m.partition}/${m.offset}`);
+  }
+  const file = path.join(tmpdir(), `nightjar-crash-failure-${run}.log`);
+  const sections = children.map((c, i) => `=== child ${i}: ${c.args.join(' ')}\n--- stdout\n${c.stdout}\n--- stderr\n${c.stderr}`);
+  await writeFile(file, `${located.join('\n')}\n\n${sections.join('\n')}`);
+  return file;
 }
 
 const began = Date.now();
@@ -204,7 +222,10 @@ test(`kill -9 the broker ${KILLS} times and restart Kafka while alerts stream: e
     const refTopic = reference.topics.get(f.name) as string;
     const [got, want] = [await idsOf(await readTopic(settings, admin, crashTopic, 60_000), f.output), await idsOf(await readTopic(settings, admin, refTopic, 60_000), f.output)];
     assert.ok(want.length >= 10, `the reference run put records in ${f.name} (${want.length}; ${got.length} after the crashes)\n${referenceRun.stdout.slice(-1500)}`);
-    assert.equal(got.length, want.length, `${f.name} (${f.output}): ${got.length} records after the crashes, ${want.length} in the reference run; ${multisetDifference(got, want)}`);
+    if (got.length !== want.length) {
+      const difference = multisetDifference(got, want);
+      assert.fail(`${f.name} (${f.output}): ${got.length} records after the crashes, ${want.length} in the reference run; ${difference}; logs of every process: ${await keepLogs(difference)}`);
+    }
     assert.deepEqual(got, want, `${f.name} (${f.output}): the same (objectId, sourceId) multiset as the reference run`);
     const uncommitted = await countUncommitted(settings, admin, crashTopic);
     phase(`${f.name}: ${got.length} committed records, as in the reference run; ${uncommitted - got.length} more in aborted transactions`);

@@ -209,6 +209,9 @@ export class GroupReader implements AsyncIterable<ConsumedMessage> {
           this.dropped++;
           continue;
         }
+        // Offsets a stream passes over: transaction markers and aborted records of a transactional
+        // producer, compacted records; anything else would be data never processed (logged to tell).
+        if (message.offset > run.next) this.options.log.debug('offsets passed over by the stream', { topic: run.topic, partition: run.partition, from: run.next, to: message.offset - 1n });
         run.next = message.offset + 1n;
         this.runOf.set(message, run);
         yield message;

@@ -358,7 +358,7 @@ export class Pipeline {
       this.log.warn('filter failed on a batch', { batch: report.number, filterId: id, name: d.matches.filter.stored.name, problem });
     }
     if (report.commitError !== undefined) this.log.warn('offsets not committed; the batch may be processed again after a restart', { batch: report.number, error: report.commitError });
-    this.log.debug('batch', { batch: report.number, messages: report.messages, processed: report.processed, deadLetters: report.deadLetters, ms: Math.round(report.elapsedMs), stages: report.stages });
+    this.log.debug('batch', { batch: report.number, messages: report.messages, processed: report.processed, deadLetters: report.deadLetters, partitions: report.partitions, ms: Math.round(report.elapsedMs), stages: report.stages });
   }
 }
 

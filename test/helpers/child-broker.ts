@@ -18,7 +18,10 @@ export class NightjarChild {
   readonly exited: Promise<Exit>;
   private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
 
+  readonly args: readonly string[];
+
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.args = args;
     this.process = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args], {
       cwd: repoRoot,
       env: { ...process.env, NIGHTJAR_LOG_LEVEL: 'warn', ...env },
