@@ -212,10 +212,14 @@ async function measure(data: BenchData): Promise<void> {
   const seconds = latencies.map((ms) => ms / 1000);
   // How long the broker took per visit when it had nothing else to do: its busiest stretch of batches.
   const batchSeconds = broker.batches.slice(1).map((b) => b.elapsedMs / 1000);
+  // Where that time went, per visit (the pipeline's stages).
+  const stageSeconds: Record<string, number> = {};
+  for (const b of broker.batches.slice(1)) for (const [k, v] of Object.entries(b.stages)) stageSeconds[k] = (stageSeconds[k] ?? 0) + v / 1000 / visits;
   // The kernel's high-water mark covers start-up and shutdown too; the samples while batches ran do not.
   const runningRss = broker.peakRssSampled(readyAt, broker.batches.at(-1)?.at ?? readyAt);
   const stoppingRss = broker.peakRssSampled(broker.batches.at(-1)?.at ?? readyAt, Number.POSITIVE_INFINITY);
   console.log(`${recordCount} filter records: latency p50 ${percentile(seconds, 50).toFixed(2)} s, p99 ${percentile(seconds, 99).toFixed(2)} s, max ${maximum(seconds).toFixed(2)} s`);
+  console.log(`broker seconds per visit by stage: ${Object.entries(stageSeconds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   console.log(`per visit, last alert → last filter record (s): ${perVisitRecord.map((s) => s.toFixed(2)).join(', ')}`);
   console.log(`per visit, last alert → batch committed (s): ${perVisitDone.map((s) => s.toFixed(2)).join(', ')}; broker busy ${batchSeconds.reduce((a, b) => a + b, 0).toFixed(1)} s over ${batchSeconds.length} batches after the warm-up; peak RSS ${(peakRss / 1e6).toFixed(0)} MB (sampled: ${(runningRss / 1e6).toFixed(0)} MB while batches ran, ${(stoppingRss / 1e6).toFixed(0)} MB while stopping)`);
 
@@ -225,7 +229,7 @@ async function measure(data: BenchData): Promise<void> {
   results.add(`latency raw append → filter append, max, ${label}`, maximum(seconds), 's', settings, { details: { records: recordCount } });
   results.add(`visit: last alert → last filter record, worst visit, ${label}`, maximum(perVisitRecord.filter((s) => !Number.isNaN(s))), 's', settings, { target: { max: 4 }, details: { perVisit: perVisitRecord } });
   results.add(`visit: last alert → batch committed, worst visit, ${label}`, maximum(perVisitDone), 's', settings, { target: { max: 4 }, details: { perVisit: perVisitDone } });
-  results.add(`broker processing time per visit, ${label}`, batchSeconds.reduce((a, b) => a + b, 0) / visits, 's', settings, { details: { batches: batchSeconds.length } });
+  results.add(`broker processing time per visit, ${label}`, batchSeconds.reduce((a, b) => a + b, 0) / visits, 's', settings, { details: { batches: batchSeconds.length, stageSeconds } });
   results.add(`broker peak RSS at cadence, ${filterCount} filters, ${label}`, peakRss / 1e6, 'MB', settings, { target: { max: 1500 }, details: { memoryMb, whileBatchesRanMb: Math.round(runningRss / 1e6), whileStoppingMb: Math.round(stoppingRss / 1e6) } });
 }
 
