@@ -13,6 +13,7 @@ import { featuresForBatch, objectFeatures } from '../src/features/compute.ts';
 import { toAlert } from '../src/formats/adapters/index.ts';
 import { alertObjectKey } from '../src/formats/alert.ts';
 import type { Alert, Lightcurve, Point, UpperLimit } from '../src/formats/alert.ts';
+import { alert, OBJECT, point } from './helpers/store-fixtures.ts';
 import { readAlertFile } from '../src/formats/files.ts';
 import { isNewerRow, prepareBatch } from '../src/store/batch-rows.ts';
 import { openStore, SCHEMA_VERSION } from '../src/store/index.ts';
@@ -22,54 +23,6 @@ import type { Logger } from '../src/util/log.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.resolve(repoRoot, '../shared/data');
-
-const OBJECT = 170028485706776685n; // > 2^53
-let nextSourceId = 170094456272322680n;
-
-function point(mjd: number, band = 'r', extra: Partial<Point> = {}): Point {
-  return {
-    sourceId: nextSourceId++, mjd, band, flux: 1000 + mjd, fluxErr: 50, mag: 23.9, magErr: 0.05,
-    reliability: 0.9, scienceFlux: 5000, scienceFluxErr: 60, ra: 150.1, dec: 2.2, ...extra,
-  };
-}
-
-interface AlertSpec {
-  objectId?: bigint | string;
-  survey?: Alert['survey'];
-  objectKind?: Alert['objectKind'];
-  /** The triggering detection; also the last of the detections. */
-  trigger: Point;
-  history?: Point[];
-  forced?: Point[];
-  upperLimits?: UpperLimit[];
-}
-
-function alert(spec: AlertSpec): Alert {
-  const { trigger } = spec;
-  return {
-    survey: spec.survey ?? 'lsst',
-    schema: 'lsst.v10_0.alert',
-    schemaVersion: '10.0',
-    alertId: null,
-    objectId: spec.objectId ?? OBJECT,
-    objectKind: spec.objectKind ?? 'object',
-    sourceId: trigger.sourceId as bigint,
-    ra: 150.1,
-    dec: 2.2,
-    mjd: trigger.mjd,
-    timeScale: 'TAI',
-    band: trigger.band,
-    flux: trigger.flux,
-    fluxErr: trigger.fluxErr,
-    mag: trigger.mag,
-    magErr: trigger.magErr,
-    reliability: trigger.reliability,
-    snr: 20,
-    lightcurve: { detections: [...(spec.history ?? []), trigger], forced: spec.forced ?? [], upperLimits: spec.upperLimits ?? [] },
-    cutouts: {},
-    record: {},
-  };
-}
 
 function batchOf(...alerts: Alert[]): StoreBatch {
   return { alerts, objects: featuresForBatch(alerts) };

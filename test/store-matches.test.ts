@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/index.ts';
-import type { NewFilterMatch, Store } from '../src/store/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { match, MATCHED_OBJECT } from './helpers/store-fixtures.ts';
 
 let store: Store;
 let filterA: number;
@@ -21,20 +22,6 @@ before(async () => {
 });
 
 after(() => store.close());
-
-const big = 170587115523932323n;
-
-function match(filterId: number, n: number, at = '2026-03-01T02:03:04.567Z'): NewFilterMatch {
-  return {
-    filterId,
-    objectId: String(big + BigInt(n)),
-    sourceId: big * 10n + BigInt(n),
-    mjd: 61000.5 + n,
-    matchedAt: at,
-    row: { diaObjectId: big + BigInt(n), gmag: 19.5 + n / 10, name: `obj ${n}`, flag: n % 2 === 0, nothing: null },
-    survey: 'lsst',
-  };
-}
 
 describe('filter matches', () => {
   test('adding is idempotent on (filterId, objectId, sourceId) and counts only new rows', async () => {
@@ -55,15 +42,15 @@ describe('filter matches', () => {
     assert.ok(seqs.every((s) => typeof s === 'bigint'));
     assert.deepEqual(seqs, [...seqs].sort((x, y) => (x < y ? 1 : -1)));
     const oldest = await store.filterMatches(filterA, { newestFirst: false });
-    assert.deepEqual(oldest.map((m) => m.objectId), [String(big + 1n), String(big + 2n), String(big + 3n), String(big + 1n)]);
+    assert.deepEqual(oldest.map((m) => m.objectId), [String(MATCHED_OBJECT + 1n), String(MATCHED_OBJECT + 2n), String(MATCHED_OBJECT + 3n), String(MATCHED_OBJECT + 1n)]);
     const m1 = oldest[0];
     assert.ok(m1 !== undefined);
     assert.equal(m1.filterId, filterA);
-    assert.equal(m1.sourceId, big * 10n + 1n);
+    assert.equal(m1.sourceId, MATCHED_OBJECT * 10n + 1n);
     assert.equal(m1.mjd, 61001.5);
     assert.equal(m1.matchedAt, '2026-03-01T02:03:04.567Z');
     assert.equal(m1.survey, 'lsst');
-    assert.deepEqual(m1.row, { diaObjectId: big + 1n, gmag: 19.6, name: 'obj 1', flag: false, nothing: null });
+    assert.deepEqual(m1.row, { diaObjectId: MATCHED_OBJECT + 1n, gmag: 19.6, name: 'obj 1', flag: false, nothing: null });
     // filterB's match was added between filterA's: seq is over the whole table.
     const b = (await store.filterMatches(filterB))[0];
     assert.ok(b !== undefined);
@@ -160,9 +147,9 @@ describe('pruning filter matches', () => {
 
     const deleted = await store.pruneFilterMatches('2026-03-01T00:00:00.000Z');
     const left = async (f: number): Promise<string[]> => (await store.filterMatches(f, { newestFirst: false })).map((m) => m.objectId);
-    assert.deepEqual(await left(plain), [String(big + 102n)], 'a Kafka filter keeps only the recent match');
-    assert.deepEqual(await left(emailed), [String(big + 101n), String(big + 102n)], 'the email filter keeps the old match it has not emailed');
-    assert.deepEqual(await left(fresh), [String(big + 100n), String(big + 101n), String(big + 102n)], 'an email filter before its first digest keeps everything');
+    assert.deepEqual(await left(plain), [String(MATCHED_OBJECT + 102n)], 'a Kafka filter keeps only the recent match');
+    assert.deepEqual(await left(emailed), [String(MATCHED_OBJECT + 101n), String(MATCHED_OBJECT + 102n)], 'the email filter keeps the old match it has not emailed');
+    assert.deepEqual(await left(fresh), [String(MATCHED_OBJECT + 100n), String(MATCHED_OBJECT + 101n), String(MATCHED_OBJECT + 102n)], 'an email filter before its first digest keeps everything');
     assert.ok(deleted >= 3, `at least the 3 old matches above went (${deleted})`);
     assert.equal(await store.pruneFilterMatches('2026-03-01T00:00:00.000Z'), 0, 'pruning again deletes nothing');
   });

@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { featuresForBatch, objectFeatures } from '../src/features/compute.ts';
 import { toAlert } from '../src/formats/adapters/index.ts';
 import { alertObjectKey } from '../src/formats/alert.ts';
-import type { Alert, Point, UpperLimit } from '../src/formats/alert.ts';
+import type { Alert, UpperLimit } from '../src/formats/alert.ts';
 import { readAlertFile } from '../src/formats/files.ts';
 import { isPostgresUrl, openStore, StoreQueryError, utcNight } from '../src/store/index.ts';
-import type { NewFilterMatch, ObjectKey, Store, StoreBatch } from '../src/store/index.ts';
+import type { ObjectKey, Store, StoreBatch } from '../src/store/index.ts';
 import { UserError } from '../src/util/errors.ts';
+import { alert, match, MATCHED_OBJECT, OBJECT, point, resetSourceIds } from './helpers/store-fixtures.ts';
 import { acquireLocalPostgres, freshDatabase, releaseLocalPostgres, type PostgresLease } from './setup/local-postgres.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,7 +45,7 @@ async function onBoth<T>(scenario: (store: Store) => Promise<T>): Promise<T> {
   const duck = await openStore({ path: ':memory:', threads: 1 });
   let duckResult: T;
   try {
-    nextSourceId = FIRST_SOURCE_ID;
+    resetSourceIds();
     duckResult = await scenario(duck);
   } finally {
     await duck.close();
@@ -54,7 +55,7 @@ async function onBoth<T>(scenario: (store: Store) => Promise<T>): Promise<T> {
     const pg = await openStore({ path: db.url });
     try {
       assert.equal(pg.sqlDialect, 'postgres');
-      nextSourceId = FIRST_SOURCE_ID;
+      resetSourceIds();
       const pgResult = await scenario(pg);
       assert.deepEqual(pgResult, duckResult, 'PostgreSQL and DuckDB answer the same');
     } finally {
@@ -67,55 +68,6 @@ async function onBoth<T>(scenario: (store: Store) => Promise<T>): Promise<T> {
 }
 
 // ---- synthetic alerts -----------------------------------------------------------------------
-
-const OBJECT = 170028485706776685n; // > 2^53
-const FIRST_SOURCE_ID = 170094456272322680n;
-// Each scenario starts from the first id on each store, so both get the same alerts.
-let nextSourceId = FIRST_SOURCE_ID;
-
-function point(mjd: number, band = 'r', extra: Partial<Point> = {}): Point {
-  return {
-    sourceId: nextSourceId++, mjd, band, flux: 1000 + mjd, fluxErr: 50, mag: 23.9, magErr: 0.05,
-    reliability: 0.9, scienceFlux: 5000, scienceFluxErr: 60, ra: 150.1, dec: 2.2, ...extra,
-  };
-}
-
-interface AlertSpec {
-  objectId?: bigint | string;
-  survey?: Alert['survey'];
-  objectKind?: Alert['objectKind'];
-  trigger: Point;
-  history?: Point[];
-  forced?: Point[];
-  upperLimits?: UpperLimit[];
-}
-
-function alert(spec: AlertSpec): Alert {
-  const { trigger } = spec;
-  return {
-    survey: spec.survey ?? 'lsst',
-    schema: 'lsst.v10_0.alert',
-    schemaVersion: '10.0',
-    alertId: null,
-    objectId: spec.objectId ?? OBJECT,
-    objectKind: spec.objectKind ?? 'object',
-    sourceId: trigger.sourceId as bigint,
-    ra: 150.1,
-    dec: 2.2,
-    mjd: trigger.mjd,
-    timeScale: 'TAI',
-    band: trigger.band,
-    flux: trigger.flux,
-    fluxErr: trigger.fluxErr,
-    mag: trigger.mag,
-    magErr: trigger.magErr,
-    reliability: trigger.reliability,
-    snr: 20,
-    lightcurve: { detections: [...(spec.history ?? []), trigger], forced: spec.forced ?? [], upperLimits: spec.upperLimits ?? [] },
-    cutouts: {},
-    record: {},
-  };
-}
 
 function batchOf(alerts: Alert[], keepCutouts?: boolean): StoreBatch {
   return keepCutouts === undefined ? { alerts, objects: featuresForBatch(alerts) } : { alerts, objects: featuresForBatch(alerts), keepCutouts };
@@ -479,19 +431,6 @@ describe('filters and counters', () => {
 });
 
 describe('filter matches and email digests', () => {
-  const big = 170587115523932323n;
-  function match(filterId: number, n: number, at = '2026-03-01T02:03:04.567Z'): NewFilterMatch {
-    return {
-      filterId,
-      objectId: String(big + BigInt(n)),
-      sourceId: big * 10n + BigInt(n),
-      mjd: 61000.5 + n,
-      matchedAt: at,
-      row: { diaObjectId: big + BigInt(n), gmag: 19.5 + n / 10, name: `obj ${n}`, flag: n % 2 === 0, nothing: null },
-      survey: 'lsst',
-    };
-  }
-
   test('matches are recorded once, numbered in the order added over the whole table, paged, pruned; digest state round-trips', async () => {
     await onBoth(async (store) => {
       const owner = await store.createUser({ email: 'm@example.org', name: 'M' });
@@ -510,7 +449,7 @@ describe('filter matches and email digests', () => {
       assert.deepEqual(all.slice(-500).map((m) => m.objectId), many.map((m) => m.objectId), 'seq in the order given');
       assert.ok(oldest.every((m) => typeof m.seq === 'bigint'));
       const m1 = oldest[0];
-      assert.deepEqual(m1?.row, { diaObjectId: big + 1n, gmag: 19.6, name: 'obj 1', flag: false, nothing: null });
+      assert.deepEqual(m1?.row, { diaObjectId: MATCHED_OBJECT + 1n, gmag: 19.6, name: 'obj 1', flag: false, nothing: null });
       const second = oldest[1]?.seq ?? 0n;
       const paged = await store.filterMatches(a, { afterSeq: second, newestFirst: false, limit: 3 });
       assert.deepEqual(paged.map((m) => m.seq), oldest.slice(2, 5).map((m) => m.seq));
