@@ -13,13 +13,13 @@ import { featuresForBatch, objectFeatures } from '../src/features/compute.ts';
 import { toAlert } from '../src/formats/adapters/index.ts';
 import { alertObjectKey } from '../src/formats/alert.ts';
 import type { Alert, Lightcurve, Point, UpperLimit } from '../src/formats/alert.ts';
-import { alert, OBJECT, point } from './helpers/store-fixtures.ts';
 import { readAlertFile } from '../src/formats/files.ts';
 import { isNewerRow, prepareBatch } from '../src/store/batch-rows.ts';
 import { openStore, SCHEMA_VERSION } from '../src/store/index.ts';
 import type { Store, StoreBatch } from '../src/store/index.ts';
 import { UserError } from '../src/util/errors.ts';
 import type { Logger } from '../src/util/log.ts';
+import { alert, OBJECT, point } from './helpers/store-fixtures.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.resolve(repoRoot, '../shared/data');
